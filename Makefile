@@ -1,0 +1,51 @@
+# ocssd - top-level Makefile
+#
+#   make            build QEMU (with the ocssd device), qemu-img, ocssd-img
+#                   and the tests, for every QEMU chosen by ./configure
+#   make check      build, then run every test; ends with "N passed, M failed"
+#   make demo       build, then boot a tiny Linux guest on an ocssd device
+#   make install    install the first configured build to the prefix
+#   make clean      remove build products (keeps ./configure's choices)
+#   make distclean  remove build/ entirely
+#
+# The QEMU source cache (~/.cache/ocssd) and ccache survive both cleans.
+
+TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+
+-include $(TOP)/build/config.mak
+
+# No configuration yet: configure with the defaults.
+$(TOP)/build/config.mak:
+	cd $(TOP) && ./configure
+
+PRIMARY := $(firstword $(OCSSD_BUILDS))
+
+build_env = OCSSD_QEMU_SRC='$(OCSSD_QEMU_SRC_$(1))' \
+	OCSSD_MESON_PATH='$(OCSSD_MESON_PATH_$(1))' \
+	OCSSD_PREFIX='$(OCSSD_PREFIX)' OCSSD_CC='$(OCSSD_CC)' \
+	OCSSD_DEBUG='$(OCSSD_DEBUG)' OCSSD_SANITIZERS='$(OCSSD_SANITIZERS)'
+
+.PHONY: all check demo install clean distclean $(OCSSD_BUILDS)
+
+all: $(OCSSD_BUILDS)
+
+# One QEMU build at a time: each already uses every core.
+.NOTPARALLEL:
+
+$(OCSSD_BUILDS):
+	$(call build_env,$@) $(TOP)/scripts/build-qemu $@
+
+check: all
+	$(TOP)/scripts/run-tests $(OCSSD_BUILDS)
+
+demo: $(PRIMARY)
+	$(TOP)/scripts/demo $(PRIMARY)
+
+install: $(PRIMARY)
+	$(call build_env,$(PRIMARY)) $(TOP)/scripts/install $(PRIMARY)
+
+clean:
+	rm -rf $(addprefix $(TOP)/build/,$(OCSSD_BUILDS) qemu-10.0 qemu-7.2 qemu-src tests)
+
+distclean:
+	rm -rf $(TOP)/build
