@@ -37,6 +37,24 @@
 #include "system/runstate.h"
 #endif
 
+/* PropertyInfo names its QAPI type in .type (10.0) or .name (7.2). */
+#if OCSSD_QEMU_7
+#define OCSSD_PROPINFO_TYPE(t) .name = (t)
+#else
+#define OCSSD_PROPINFO_TYPE(t) .type = (t)
+#endif
+
+/*
+ * Bottom halves of a device are guarded against re-entrant MMIO since
+ * QEMU 8.0.
+ */
+#if OCSSD_QEMU_7
+#define ocssd_bh_new(cb, opaque, dev) qemu_bh_new((cb), (opaque))
+#else
+#define ocssd_bh_new(cb, opaque, dev) \
+    qemu_bh_new_guarded((cb), (opaque), &(dev)->mem_reentrancy_guard)
+#endif
+
 #if OCSSD_QEMU_7
 /*
  * 10.0 takes a const property array without a terminating entry and

@@ -1,0 +1,731 @@
+/*
+ * ocssd: the media image on the device's BlockBackend
+ *
+ * Formats a zero-length image, opens and checks an existing one (never
+ * writing to an image it refuses), moves sector data and metadata, and
+ * keeps the chunk table on the image crash-consistent:
+ *
+ *  - A write's sectors count as written on the image once its data has
+ *    reached the block layer; each chunk's durable write pointer (wp_done)
+ *    is the end of the longest completed prefix of its accepted writes.
+ *  - Table entries carry wp_done, never the accepted WP, so the table
+ *    never claims data that was not written.
+ *  - Flush (and FUA, and a disabled write cache) waits for every write
+ *    accepted before it, writes the dirty table blocks, then flushes the
+ *    image: what it covers survives a crash (kill -9 or power loss).
+ *  - Table blocks are written by one pass at a time, so an older copy of a
+ *    block can never land after a newer one.
+ *
+ * This work is licensed under the terms of the GNU GPL, version 2 or later.
+ * See the COPYING file in the top-level directory.
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qemu/bitmap.h"
+#include "qemu/error-report.h"
+#include "ocssd.h"
+#include "trace.h"
+
+#define TABLE_BLOCK         OCSSD_IMAGE_ALIGN
+#define ENTRIES_PER_BLOCK   (TABLE_BLOCK / OCSSD_IMAGE_TABLE_ENTRY)
+
+/*
+ * The part of one accepted write that falls in one chunk.  While attached
+ * it sits in the chunk's inflight list (in WP order), which frees it when
+ * it reaches the head done; a chunk reset detaches it, and then its
+ * ticket frees it.
+ */
+struct OcssdWriteSpan {
+    uint64_t    chunk;
+    uint64_t    end;            /* sector after the span */
+    bool        done;
+    bool        attached;
+    QTAILQ_ENTRY(OcssdWriteSpan) entry;
+};
+
+/* One accepted write command. */
+struct OcssdWriteTicket {
+    uint64_t    seq;
+    unsigned    nspan;
+    OcssdWriteSpan **span;
+    QTAILQ_ENTRY(OcssdWriteTicket) entry;
+};
+
+/* Someone waiting: for earlier writes, then for a table pass. */
+struct OcssdBarrier {
+    uint64_t    seq;            /* wait for tickets up to this one */
+    bool        flush_media;
+    OcssdStoreCb *cb;
+    void        *opaque;
+    int         ret;
+    QTAILQ_ENTRY(OcssdBarrier) entry;
+};
+
+/* ---- data ------------------------------------------------------------- */
+
+typedef struct OcssdAio {
+    OcssdRequest *req;
+    QEMUIOVector qiov;
+} OcssdAio;
+
+static void ocssd_store_aio_cb(void *opaque, int ret)
+{
+    OcssdAio *aio = opaque;
+    OcssdRequest *req = aio->req;
+
+    if (ret < 0 && !req->aio_ret) {
+        req->aio_ret = ret;
+    }
+    qemu_iovec_destroy(&aio->qiov);
+    g_free(aio);
+    ocssd_req_aio_put(req);
+}
+
+/* Read or write count sectors (or their metadata) starting at sector. */
+void ocssd_store_aio_rw(OcssdCtrl *n, OcssdRequest *req, bool is_write,
+                        bool meta, uint64_t sector, uint64_t count,
+                        uint8_t *buf, BdrvRequestFlags flags)
+{
+    OcssdStore *s = &n->store;
+    const OcssdMediaParams *p = &n->media.p;
+    OcssdAio *aio = g_new0(OcssdAio, 1);
+    uint64_t off = meta ? ocssd_image_meta_offset(&s->layout, p, sector) :
+                   ocssd_image_data_offset(&s->layout, p, sector);
+    size_t bytes = count * (meta ? p->md_size : p->sec_size);
+
+    aio->req = req;
+    qemu_iovec_init(&aio->qiov, 1);
+    qemu_iovec_add(&aio->qiov, buf, bytes);
+    req->aio_pending++;
+    trace_ocssd_store_rw(is_write, meta, off, bytes);
+    if (is_write) {
+        blk_aio_pwritev(s->blk, off, &aio->qiov, flags, ocssd_store_aio_cb,
+                        aio);
+    } else {
+        blk_aio_preadv(s->blk, off, &aio->qiov, flags, ocssd_store_aio_cb,
+                       aio);
+    }
+}
+
+/* ---- the chunk table -------------------------------------------------- */
+
+static uint64_t table_block_of(uint64_t chunk)
+{
+    return chunk / ENTRIES_PER_BLOCK;
+}
+
+/* Encode a table block from the media state and the durable WPs. */
+static void ocssd_store_encode_block(OcssdCtrl *n, uint64_t block,
+                                     uint8_t *buf)
+{
+    OcssdMedia *m = &n->media;
+    uint64_t first = block * ENTRIES_PER_BLOCK, i;
+
+    memset(buf, 0, TABLE_BLOCK);
+    for (i = first; i < MIN(first + ENTRIES_PER_BLOCK, m->nchunks); i++) {
+        OcssdChunk c = m->chunk[i];
+
+        c.wp = n->store.chunk[i].wp_done;
+        ocssd_image_chunk_encode(&c, (OcssdImageChunk *)buf + (i - first));
+    }
+}
+
+void ocssd_store_chunk_changed(OcssdCtrl *n, uint64_t chunk)
+{
+    set_bit(table_block_of(chunk), n->store.dirty);
+}
+
+static void ocssd_store_table_pass(OcssdCtrl *n);
+
+typedef struct OcssdTableWrite {
+    OcssdCtrl   *ctrl;
+    uint8_t     *buf;
+    QEMUIOVector qiov;
+} OcssdTableWrite;
+
+static void ocssd_store_table_pass_done(OcssdCtrl *n)
+{
+    OcssdStore *s = &n->store;
+    OcssdBarrier *b, *next;
+
+    trace_ocssd_store_table_pass_done(s->table_ret);
+    QTAILQ_FOREACH_SAFE(b, &s->table_pass, entry, next) {
+        QTAILQ_REMOVE(&s->table_pass, b, entry);
+        if (s->table_ret < 0) {
+            b->ret = s->table_ret;
+        }
+        if (b->flush_media && b->ret >= 0) {
+            blk_aio_flush(s->blk, b->cb, b->opaque);
+        } else {
+            b->cb(b->opaque, b->ret);
+        }
+        g_free(b);
+    }
+    s->table_busy = false;
+    if (!QTAILQ_EMPTY(&s->table_waiters)) {
+        ocssd_store_table_pass(n);
+    }
+}
+
+static void ocssd_store_table_write_cb(void *opaque, int ret)
+{
+    OcssdTableWrite *tw = opaque;
+    OcssdCtrl *n = tw->ctrl;
+
+    if (ret < 0) {
+        n->store.table_ret = ret;
+    }
+    qemu_iovec_destroy(&tw->qiov);
+    g_free(tw->buf);
+    g_free(tw);
+    if (--n->store.table_writes == 0) {
+        ocssd_store_table_pass_done(n);
+    }
+}
+
+/* Write every dirty table block, then serve the waiters of this pass. */
+static void ocssd_store_table_pass(OcssdCtrl *n)
+{
+    OcssdStore *s = &n->store;
+    uint64_t block;
+
+    s->table_busy = true;
+    s->table_ret = 0;
+    while (!QTAILQ_EMPTY(&s->table_waiters)) {
+        OcssdBarrier *b = QTAILQ_FIRST(&s->table_waiters);
+
+        QTAILQ_REMOVE(&s->table_waiters, b, entry);
+        QTAILQ_INSERT_TAIL(&s->table_pass, b, entry);
+    }
+    s->table_writes = 1;
+    for (block = find_first_bit(s->dirty, s->table_blocks);
+         block < s->table_blocks;
+         block = find_next_bit(s->dirty, s->table_blocks, block + 1)) {
+        OcssdTableWrite *tw = g_new0(OcssdTableWrite, 1);
+
+        clear_bit(block, s->dirty);
+        tw->ctrl = n;
+        tw->buf = g_malloc(TABLE_BLOCK);
+        ocssd_store_encode_block(n, block, tw->buf);
+        s->table_writes++;
+        trace_ocssd_store_table_write(block);
+        qemu_iovec_init(&tw->qiov, 1);
+        qemu_iovec_add(&tw->qiov, tw->buf, TABLE_BLOCK);
+        blk_aio_pwritev(s->blk, s->layout.table_offset + block * TABLE_BLOCK,
+                        &tw->qiov, 0, ocssd_store_table_write_cb, tw);
+    }
+    if (--s->table_writes == 0) {
+        ocssd_store_table_pass_done(n);
+    }
+}
+
+/* ---- write tracking and barriers ------------------------------------- */
+
+static void ocssd_store_barriers_check(OcssdCtrl *n)
+{
+    OcssdStore *s = &n->store;
+    OcssdWriteTicket *oldest = QTAILQ_FIRST(&s->tickets);
+    OcssdBarrier *b, *next;
+
+    QTAILQ_FOREACH_SAFE(b, &s->barriers, entry, next) {
+        if (oldest && oldest->seq <= b->seq) {
+            break;          /* barriers are in seq order */
+        }
+        QTAILQ_REMOVE(&s->barriers, b, entry);
+        QTAILQ_INSERT_TAIL(&s->table_waiters, b, entry);
+    }
+    if (!s->table_busy && !QTAILQ_EMPTY(&s->table_waiters)) {
+        ocssd_store_table_pass(n);
+    }
+}
+
+/*
+ * Make everything accepted so far durable: wait for the writes accepted
+ * before now, write the chunk table, and (flush_media) flush the image.
+ * Resets use flush_media=false: their table entries reach the image
+ * before they complete.
+ */
+void ocssd_store_flush(OcssdCtrl *n, bool flush_media, OcssdStoreCb *cb,
+                       void *opaque)
+{
+    OcssdStore *s = &n->store;
+    OcssdBarrier *b = g_new0(OcssdBarrier, 1);
+
+    b->seq = s->write_seq;
+    b->flush_media = flush_media;
+    b->cb = cb;
+    b->opaque = opaque;
+    trace_ocssd_store_flush(b->seq, flush_media);
+    if (s->read_only) {
+        g_free(b);
+        cb(opaque, 0);
+        return;
+    }
+    QTAILQ_INSERT_TAIL(&s->barriers, b, entry);
+    ocssd_store_barriers_check(n);
+}
+
+/*
+ * Register an accepted write: one span per chunk, covering the sectors
+ * the write consumes (written ones and skipped Write-Next-Unit ones).
+ */
+OcssdWriteTicket *ocssd_store_write_begin(OcssdCtrl *n, const OcssdIoEntry *e,
+                                          unsigned nentry)
+{
+    OcssdStore *s = &n->store;
+    OcssdWriteTicket *t = g_new0(OcssdWriteTicket, 1);
+    unsigned i, j;
+
+    t->seq = ++s->write_seq;
+    t->span = g_new0(OcssdWriteSpan *, nentry);
+    for (i = 0; i < nentry; i++) {
+        uint16_t sc = e[i].status & ~NVME_DNR;
+        OcssdWriteSpan *sp = NULL;
+
+        if (sc != NVME_SUCCESS && sc != OCSSD_WRITE_NEXT_UNIT) {
+            continue;
+        }
+        for (j = 0; j < t->nspan; j++) {
+            if (t->span[j]->chunk == e[i].chunk) {
+                sp = t->span[j];
+            }
+        }
+        if (!sp) {
+            sp = g_new0(OcssdWriteSpan, 1);
+            sp->chunk = e[i].chunk;
+            sp->attached = true;
+            QTAILQ_INSERT_TAIL(&s->chunk[e[i].chunk].inflight, sp, entry);
+            t->span[t->nspan++] = sp;
+        }
+        sp->end = MAX(sp->end, (uint64_t)e[i].addr.sec + 1);
+    }
+    QTAILQ_INSERT_TAIL(&s->tickets, t, entry);
+    trace_ocssd_store_write_begin(t->seq, t->nspan);
+    return t;
+}
+
+/* A write's data is on the image: advance the chunks' durable WPs. */
+void ocssd_store_write_end(OcssdCtrl *n, OcssdWriteTicket *t)
+{
+    OcssdStore *s = &n->store;
+    unsigned i;
+
+    if (!t) {
+        return;
+    }
+    trace_ocssd_store_write_end(t->seq);
+    for (i = 0; i < t->nspan; i++) {
+        OcssdWriteSpan *sp = t->span[i], *head;
+        OcssdStoreChunk *c = &s->chunk[sp->chunk];
+        uint64_t chunk = sp->chunk;
+
+        if (!sp->attached) {
+            g_free(sp);         /* the chunk was reset meanwhile */
+            continue;
+        }
+        sp->done = true;
+        while ((head = QTAILQ_FIRST(&c->inflight)) && head->done) {
+            QTAILQ_REMOVE(&c->inflight, head, entry);
+            c->wp_done = MAX(c->wp_done, head->end);
+            g_free(head);
+        }
+        ocssd_store_chunk_changed(n, chunk);
+    }
+    QTAILQ_REMOVE(&s->tickets, t, entry);
+    g_free(t->span);
+    g_free(t);
+    ocssd_store_barriers_check(n);
+}
+
+/* A reset chunk starts over; writes still in flight to it are stale. */
+void ocssd_store_chunk_reset(OcssdCtrl *n, uint64_t chunk)
+{
+    OcssdStoreChunk *c = &n->store.chunk[chunk];
+    OcssdWriteSpan *sp, *next;
+
+    QTAILQ_FOREACH_SAFE(sp, &c->inflight, entry, next) {
+        QTAILQ_REMOVE(&c->inflight, sp, entry);
+        sp->attached = false;
+        if (sp->done) {
+            g_free(sp);         /* its ticket has ended */
+        }
+    }
+    c->wp_done = 0;
+    ocssd_store_chunk_changed(n, chunk);
+}
+
+/* ---- open, format, close --------------------------------------------- */
+
+static const struct {
+    const char *name;
+    size_t offset;
+} ocssd_media_prop_fields[OCSSD_MP__COUNT] = {
+#define F(id, field) [OCSSD_MP_##id] = { #field, \
+                                          offsetof(OcssdMediaParams, field) }
+    F(NUM_GRP, num_grp), F(NUM_PU, num_pu), F(NUM_CHK, num_chk),
+    F(CLBA, clba), F(SEC_SIZE, sec_size), F(MD_SIZE, md_size),
+    F(WS_MIN, ws_min), F(WS_OPT, ws_opt), F(MW_CUNITS, mw_cunits),
+    F(MAXOC, maxoc), F(MAXOCPU, maxocpu), F(WIT, wit), F(TRDT, trdt),
+    F(TRDM, trdm), F(TWRT, twrt), F(TWRM, twrm), F(TCRST, tcrst),
+    F(TCRSM, tcrsm),
+#undef F
+};
+
+static uint32_t *media_field(OcssdMediaParams *p, int i)
+{
+    return (uint32_t *)((uint8_t *)p + ocssd_media_prop_fields[i].offset);
+}
+
+/*
+ * The media parameters for a new image: what the user set, defaults for
+ * the rest.
+ */
+static void ocssd_store_new_params(OcssdCtrl *n, OcssdMediaParams *p)
+{
+    OcssdParams *pp = &n->params;
+    int i;
+
+    *p = ocssd_media_default_params;
+    for (i = 0; i < OCSSD_MP__COUNT; i++) {
+        if (pp->media_set & (1u << i)) {
+            *media_field(p, i) = *media_field(&pp->media, i);
+        }
+    }
+    if (pp->vector_copy != ON_OFF_AUTO_AUTO) {
+        p->vector_copy = pp->vector_copy == ON_OFF_AUTO_ON;
+    }
+    if (pp->multiple_resets != ON_OFF_AUTO_AUTO) {
+        p->multiple_resets = pp->multiple_resets == ON_OFF_AUTO_ON;
+    }
+    if (pp->early_reset != ON_OFF_AUTO_AUTO) {
+        p->early_reset = pp->early_reset == ON_OFF_AUTO_ON;
+    }
+}
+
+/* Properties the user set must agree with an existing image. */
+static bool ocssd_store_match_params(OcssdCtrl *n, const OcssdMediaParams *img,
+                                     Error **errp)
+{
+    OcssdParams *pp = &n->params;
+    OcssdMediaParams tmp = *img;
+    const struct {
+        const char *name;
+        OnOffAuto want;
+        bool have;
+    } flags[] = {
+        { "vector_copy", pp->vector_copy, img->vector_copy },
+        { "multiple_resets", pp->multiple_resets, img->multiple_resets },
+        { "early_reset", pp->early_reset, img->early_reset },
+    };
+    int i;
+
+    for (i = 0; i < OCSSD_MP__COUNT; i++) {
+        uint32_t want = *media_field(&pp->media, i);
+        uint32_t have = *media_field(&tmp, i);
+
+        if ((pp->media_set & (1u << i)) && want != have) {
+            error_setg(errp, "ocssd: %s=%" PRIu32 " contradicts the image, "
+                       "which was formatted with %s=%" PRIu32 " (leave the "
+                       "property out to use the image's value)",
+                       ocssd_media_prop_fields[i].name, want,
+                       ocssd_media_prop_fields[i].name, have);
+            return false;
+        }
+    }
+    for (i = 0; i < ARRAY_SIZE(flags); i++) {
+        if (flags[i].want != ON_OFF_AUTO_AUTO &&
+            (flags[i].want == ON_OFF_AUTO_ON) != flags[i].have) {
+            error_setg(errp, "ocssd: %s=%s contradicts the image, which was "
+                       "formatted with %s=%s (leave the property out to use "
+                       "the image's value)", flags[i].name,
+                       flags[i].want == ON_OFF_AUTO_ON ? "on" : "off",
+                       flags[i].name, flags[i].have ? "on" : "off");
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool ocssd_store_write_header(OcssdCtrl *n, Error **errp)
+{
+    OcssdStore *s = &n->store;
+    int ret;
+
+    ocssd_image_header_seal(&s->header);
+    ret = blk_pwrite(s->blk, 0, sizeof(s->header), &s->header, 0);
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "ocssd: cannot write the image header");
+        return false;
+    }
+    return true;
+}
+
+/* Write the whole table synchronously (format, and close). */
+static bool ocssd_store_write_table_sync(OcssdCtrl *n, Error **errp)
+{
+    OcssdStore *s = &n->store;
+    g_autofree uint8_t *buf = g_malloc(TABLE_BLOCK);
+    uint64_t block;
+    int ret;
+
+    for (block = find_first_bit(s->dirty, s->table_blocks);
+         block < s->table_blocks;
+         block = find_next_bit(s->dirty, s->table_blocks, block + 1)) {
+        clear_bit(block, s->dirty);
+        ocssd_store_encode_block(n, block, buf);
+        ret = blk_pwrite(s->blk, s->layout.table_offset + block * TABLE_BLOCK,
+                         TABLE_BLOCK, buf, 0);
+        if (ret < 0) {
+            error_setg_errno(errp, -ret, "ocssd: cannot write the chunk "
+                             "table");
+            return false;
+        }
+    }
+    return true;
+}
+
+static void ocssd_store_alloc(OcssdCtrl *n)
+{
+    OcssdStore *s = &n->store;
+    uint64_t i;
+
+    s->chunk = g_new0(OcssdStoreChunk, n->media.nchunks);
+    for (i = 0; i < n->media.nchunks; i++) {
+        QTAILQ_INIT(&s->chunk[i].inflight);
+        s->chunk[i].wp_done = n->media.chunk[i].wp;
+    }
+    s->table_blocks = DIV_ROUND_UP(n->media.nchunks, ENTRIES_PER_BLOCK);
+    s->dirty = bitmap_new(s->table_blocks);
+    QTAILQ_INIT(&s->tickets);
+    QTAILQ_INIT(&s->barriers);
+    QTAILQ_INIT(&s->table_waiters);
+    QTAILQ_INIT(&s->table_pass);
+}
+
+/* A zero-length image: format it from the properties. */
+static bool ocssd_store_format(OcssdCtrl *n, Error **errp)
+{
+    OcssdStore *s = &n->store;
+    OcssdMediaParams p;
+    uint64_t perm, shared;
+    int ret;
+
+    ocssd_store_new_params(n, &p);
+    if (!ocssd_media_params_check(&p, errp)) {
+        error_prepend(errp, "ocssd: ");
+        return false;
+    }
+    ocssd_image_layout(&p, &s->layout);
+    ocssd_media_init(&n->media, &p);
+    if (!ocssd_fault_apply_chunkinfo(n, errp)) {
+        return false;
+    }
+    qemu_uuid_generate(&n->uuid);
+    ocssd_image_header_init(&s->header, &p, &n->uuid);
+
+    /* Take the resize permission just for growing the image. */
+    blk_get_perm(s->blk, &perm, &shared);
+    if (blk_set_perm(s->blk, perm | BLK_PERM_RESIZE, shared, errp) < 0) {
+        error_prepend(errp, "ocssd: cannot grow the empty image: ");
+        return false;
+    }
+    ret = blk_truncate(s->blk, s->layout.image_size, false, PREALLOC_MODE_OFF,
+                       0, errp);
+    blk_set_perm(s->blk, perm, shared, &error_abort);
+    if (ret < 0) {
+        error_prepend(errp, "ocssd: cannot grow the empty image to %" PRIu64
+                      " bytes: ", s->layout.image_size);
+        return false;
+    }
+    ocssd_store_alloc(n);
+    bitmap_set(s->dirty, 0, s->table_blocks);
+    if (!ocssd_store_write_table_sync(n, errp)) {
+        return false;
+    }
+    s->header.power_cycles = cpu_to_le64(1);
+    if (!ocssd_store_write_header(n, errp)) {
+        return false;
+    }
+    ret = blk_flush(s->blk);
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "ocssd: cannot flush the new image");
+        return false;
+    }
+    trace_ocssd_store_format(s->layout.image_size, n->media.nchunks);
+    return true;
+}
+
+/* An existing image: check everything before writing anything. */
+static bool ocssd_store_load(OcssdCtrl *n, int64_t len, Error **errp)
+{
+    OcssdStore *s = &n->store;
+    OcssdMediaParams p;
+    g_autofree uint8_t *table = NULL;
+    int ret;
+
+    if (len < OCSSD_IMAGE_HEADER_SIZE) {
+        error_setg(errp, "ocssd: the image (%" PRId64 " bytes) is too small "
+                   "to hold an ocssd image header", len);
+        return false;
+    }
+    ret = blk_pread(s->blk, 0, sizeof(s->header), &s->header, 0);
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "ocssd: cannot read the image header");
+        return false;
+    }
+    if (!ocssd_image_header_parse(&s->header, len, &p, errp)) {
+        error_prepend(errp, "ocssd: refusing the image (left unchanged): ");
+        return false;
+    }
+    if (!ocssd_store_match_params(n, &p, errp)) {
+        return false;
+    }
+    ocssd_image_layout(&p, &s->layout);
+    ocssd_media_init(&n->media, &p);
+    table = g_malloc(s->layout.table_size);
+    ret = blk_pread(s->blk, s->layout.table_offset, s->layout.table_size,
+                    table, 0);
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "ocssd: cannot read the chunk table");
+        return false;
+    }
+    if (!ocssd_image_table_decode(table, &n->media, errp)) {
+        error_prepend(errp, "ocssd: refusing the image (left unchanged): ");
+        return false;
+    }
+    memcpy(n->uuid.data, s->header.uuid, sizeof(n->uuid.data));
+    if (n->params.chunkinfo) {
+        warn_report("ocssd: chunkinfo=%s ignored: it presets a new image "
+                    "only, and this image is formatted already",
+                    n->params.chunkinfo);
+    }
+    ocssd_store_alloc(n);
+
+    if (!s->read_only) {
+        uint32_t flags = le32_to_cpu(s->header.flags);
+
+        s->header.power_cycles =
+            cpu_to_le64(le64_to_cpu(s->header.power_cycles) + 1);
+        if (flags & OCSSD_IMAGE_FLAG_DIRTY) {
+            s->header.unsafe_shutdowns =
+                cpu_to_le64(le64_to_cpu(s->header.unsafe_shutdowns) + 1);
+        }
+        /* DIRTY is set when the VM runs (ocssd_store_set_dirty_flag). */
+        s->header.flags = cpu_to_le32(flags & ~OCSSD_IMAGE_FLAG_DIRTY);
+        if (!ocssd_store_write_header(n, errp)) {
+            return false;
+        }
+        blk_flush(s->blk);
+    }
+    trace_ocssd_store_load(len, n->media.nchunks, s->read_only);
+    return true;
+}
+
+bool ocssd_store_open(OcssdCtrl *n, Error **errp)
+{
+    OcssdStore *s = &n->store;
+    int64_t len;
+
+    s->blk = n->blkconf.blk;
+    s->read_only = !blk_supports_write_perm(s->blk);
+    len = blk_getlength(s->blk);
+    if (len < 0) {
+        error_setg_errno(errp, -len, "ocssd: cannot get the image size");
+        return false;
+    }
+    if (!blkconf_apply_backend_options(&n->blkconf, s->read_only, false,
+                                       errp)) {
+        return false;
+    }
+    if (len == 0) {
+        if (s->read_only) {
+            error_setg(errp, "ocssd: the image is empty and read-only, so "
+                       "it cannot be formatted");
+            return false;
+        }
+        return ocssd_store_format(n, errp);
+    }
+    return ocssd_store_load(n, len, errp);
+}
+
+/* The header's DIRTY flag says whether a device has the image open. */
+void ocssd_store_set_dirty_flag(OcssdCtrl *n, bool dirty)
+{
+    OcssdStore *s = &n->store;
+    uint32_t flags = le32_to_cpu(s->header.flags);
+    Error *err = NULL;
+
+    if (s->read_only || !s->blk ||
+        !!(flags & OCSSD_IMAGE_FLAG_DIRTY) == dirty) {
+        return;
+    }
+    flags = dirty ? flags | OCSSD_IMAGE_FLAG_DIRTY :
+                    flags & ~OCSSD_IMAGE_FLAG_DIRTY;
+    s->header.flags = cpu_to_le32(flags);
+    if (!ocssd_store_write_header(n, &err)) {
+        error_report_err(err);
+    }
+    blk_flush(s->blk);
+}
+
+/*
+ * Quiesce and make everything durable (VM stop, unplug): wait for all
+ * block I/O, write the whole dirty table, flush.
+ */
+void ocssd_store_sync_all(OcssdCtrl *n)
+{
+    OcssdStore *s = &n->store;
+    Error *err = NULL;
+
+    if (!s->blk || s->read_only || !s->chunk) {
+        return;
+    }
+    blk_drain(s->blk);
+    if (!ocssd_store_write_table_sync(n, &err)) {
+        error_report_err(err);
+    }
+    blk_flush(s->blk);
+    trace_ocssd_store_sync_all();
+}
+
+void ocssd_store_close(OcssdCtrl *n)
+{
+    OcssdStore *s = &n->store;
+    OcssdWriteTicket *t, *tn;
+    OcssdBarrier *b, *bn;
+    uint64_t i;
+
+    ocssd_store_sync_all(n);
+    ocssd_store_set_dirty_flag(n, false);
+    QTAILQ_FOREACH_SAFE(t, &s->tickets, entry, tn) {
+        unsigned j;
+
+        QTAILQ_REMOVE(&s->tickets, t, entry);
+        for (j = 0; j < t->nspan; j++) {
+            if (!t->span[j]->attached) {
+                g_free(t->span[j]);
+            }
+        }
+        g_free(t->span);
+        g_free(t);
+    }
+    QTAILQ_FOREACH_SAFE(b, &s->barriers, entry, bn) {
+        QTAILQ_REMOVE(&s->barriers, b, entry);
+        g_free(b);
+    }
+    if (s->chunk) {
+        for (i = 0; i < n->media.nchunks; i++) {
+            OcssdWriteSpan *sp, *next;
+
+            QTAILQ_FOREACH_SAFE(sp, &s->chunk[i].inflight, entry, next) {
+                QTAILQ_REMOVE(&s->chunk[i].inflight, sp, entry);
+                g_free(sp);
+            }
+        }
+    }
+    g_free(s->chunk);
+    g_free(s->dirty);
+    s->chunk = NULL;
+    s->dirty = NULL;
+}

@@ -1,0 +1,363 @@
+/*
+ * ocssd: an NVMe Open-Channel SSD 2.0 device - the device model
+ *
+ * One header for the model shared by the device's files:
+ *   ocssd.c         QOM type, properties, realize/unrealize, reset
+ *   ocssd-ctrl.c    registers, queues, doorbells, completions, interrupts
+ *   ocssd-dma.c     PRP/SGL mapping and data transfer (one path for all)
+ *   ocssd-admin.c   admin commands, features, log pages, async events
+ *   ocssd-io.c      NVM and Open-Channel vector I/O commands
+ *   ocssd-store.c   the image on the BlockBackend: format, load, persist
+ *   ocssd-fault.c   fault injection (files, probabilities, runtime)
+ *   ocssd-media.c   the chunk rules (pure, unit tested)
+ *   ocssd-image.c   the image format (pure, shared with ocssd-img)
+ *
+ * This work is licensed under the terms of the GNU GPL, version 2 or later.
+ * See the COPYING file in the top-level directory.
+ */
+
+#ifndef HW_BLOCK_OCSSD_H
+#define HW_BLOCK_OCSSD_H
+
+#include "qemu/queue.h"
+#include "qemu/timer.h"
+#include "qemu/uuid.h"
+#include "hw/block/block.h"
+#include "ocssd-compat.h"
+#include "hw/block/ocssd-spec.h"
+#include "hw/block/ocssd-media.h"
+#include "hw/block/ocssd-image.h"
+
+#define TYPE_OCSSD "ocssd"
+OBJECT_DECLARE_SIMPLE_TYPE(OcssdCtrl, OCSSD)
+
+#define OCSSD_NSID              1
+#define OCSSD_MAX_QUEUES        1024    /* queue pairs, admin included */
+#define OCSSD_MAX_MSIX          1024
+#define OCSSD_ERROR_LOG_ENTRIES 64
+#define OCSSD_AER_MAX_QUEUED    64
+#define OCSSD_SQE_SIZE          64
+#define OCSSD_CQE_SIZE          16
+#define OCSSD_DEFAULT_TEMP      323     /* kelvin */
+#define OCSSD_MAX_SGL_SEGMENTS  256
+
+/* Per-request media entry limit for the standard commands (MDTS). */
+#define OCSSD_MAX_XFER_SECTORS  (1u << 20)
+
+/*
+ * Media properties the user may leave unset: an existing image supplies
+ * them, a new image takes the defaults.  The bit of each is set in
+ * OcssdParams.media_set when the user sets it.
+ */
+enum OcssdMediaProp {
+    OCSSD_MP_NUM_GRP, OCSSD_MP_NUM_PU, OCSSD_MP_NUM_CHK, OCSSD_MP_CLBA,
+    OCSSD_MP_SEC_SIZE, OCSSD_MP_MD_SIZE, OCSSD_MP_WS_MIN, OCSSD_MP_WS_OPT,
+    OCSSD_MP_MW_CUNITS, OCSSD_MP_MAXOC, OCSSD_MP_MAXOCPU, OCSSD_MP_WIT,
+    OCSSD_MP_TRDT, OCSSD_MP_TRDM, OCSSD_MP_TWRT, OCSSD_MP_TWRM,
+    OCSSD_MP_TCRST, OCSSD_MP_TCRSM,
+    OCSSD_MP__COUNT,
+};
+
+/* What the user set with -device properties; realize derives the rest. */
+typedef struct OcssdParams {
+    char        *serial;
+    char        *model;
+    char        *firmware;
+    uint8_t     mdts;
+    uint32_t    num_queues;
+    uint32_t    msix_vectors;
+    uint16_t    mqes;
+    uint8_t     aerl;
+    OcssdMediaParams media;     /* unset fields: see media_set */
+    uint32_t    media_set;      /* bit per OcssdMediaProp the user set */
+    OnOffAuto   vector_copy;
+    OnOffAuto   multiple_resets;
+    OnOffAuto   early_reset;
+    bool        mw_cunits_strict;
+    char        *chunkinfo;
+    char        *resetfail;
+    char        *writefail;
+    char        *readfail;
+    char        *highecc;
+    uint64_t    seed;
+} OcssdParams;
+
+typedef struct OcssdCtrl OcssdCtrl;
+typedef struct OcssdWriteSpan OcssdWriteSpan;
+typedef struct OcssdWriteTicket OcssdWriteTicket;
+typedef struct OcssdBarrier OcssdBarrier;
+typedef struct OcssdSQ OcssdSQ;
+typedef struct OcssdCQ OcssdCQ;
+typedef struct OcssdRequest OcssdRequest;
+
+typedef void OcssdRequestCont(OcssdRequest *req);
+
+/*
+ * A command from fetch to completion.  Handlers return an NVMe status or
+ * NVME_NO_COMPLETE, in which case whatever they started calls
+ * ocssd_request_complete() later.
+ */
+struct OcssdRequest {
+    OcssdSQ     *sq;
+    NvmeCmd     cmd;
+    NvmeCqe     cqe;
+    uint16_t    status;
+    uint16_t    err_param;          /* error log: parameter location */
+    uint64_t    err_lba;            /* error log: LBA, if any */
+    QEMUSGList  qsg;                /* data (DPTR) */
+    QEMUSGList  meta_qsg;           /* metadata (MPTR) */
+    BlockAcctCookie acct;
+
+    /* media I/O */
+    OcssdIoEntry *entry;
+    unsigned    nentry;
+    OcssdIoEntry *dst;              /* vector copy destinations */
+    uint8_t     *buf;               /* bounce buffer: data */
+    uint8_t     *mbuf;              /* bounce buffer: metadata */
+    size_t      len, mlen;
+    bool        is_vector;
+    bool        fua;
+    unsigned    aio_pending;
+    int         aio_ret;
+    OcssdRequestCont *aio_done;     /* when aio_pending drops to 0 */
+    OcssdWriteTicket *ticket;
+    void        *opaque;            /* per-command state */
+
+    QTAILQ_ENTRY(OcssdRequest) entry_list;
+};
+
+struct OcssdSQ {
+    OcssdCtrl   *ctrl;
+    uint16_t    sqid;
+    uint16_t    cqid;
+    uint32_t    size;
+    uint32_t    head;
+    uint32_t    tail;
+    hwaddr      dma_addr;
+    QEMUBH      *bh;
+    OcssdRequest *reqs;
+    QTAILQ_HEAD(, OcssdRequest) free_list;
+    QTAILQ_HEAD(, OcssdRequest) out_list;
+    QTAILQ_ENTRY(OcssdSQ) cq_entry;
+};
+
+struct OcssdCQ {
+    OcssdCtrl   *ctrl;
+    uint16_t    cqid;
+    uint16_t    vector;
+    bool        irq_enabled;
+    uint8_t     phase;
+    uint32_t    size;
+    uint32_t    head;
+    uint32_t    tail;
+    hwaddr      dma_addr;
+    QEMUBH      *bh;
+    QEMUTimer   *coalesce_timer;
+    uint32_t    pending_irqs;       /* completions not yet signalled */
+    QTAILQ_HEAD(, OcssdSQ) sq_list;
+    QTAILQ_HEAD(, OcssdRequest) req_list;   /* completed, to post */
+};
+
+typedef struct OcssdFeatures {
+    uint32_t    arbitration;
+    uint32_t    power_mgmt;
+    uint16_t    temp_over;
+    uint16_t    temp_under;
+    uint32_t    err_rec;
+    bool        vwc;
+    uint32_t    int_coalescing;
+    uint32_t    write_atomicity;
+    uint32_t    async_config;
+    uint32_t    media_feedback;
+    uint64_t    timestamp;          /* host value at timestamp_set_ms */
+    int64_t     timestamp_set_ms;
+    bool        timestamp_set;
+    uint32_t    *iv_config;         /* per interrupt vector */
+} OcssdFeatures;
+
+typedef struct OcssdAsyncEvent {
+    NvmeAerResult result;
+    QTAILQ_ENTRY(OcssdAsyncEvent) entry;
+} OcssdAsyncEvent;
+
+typedef struct OcssdSmart {
+    uint64_t    units_read;         /* 512-byte units */
+    uint64_t    units_written;
+    uint64_t    read_cmds;
+    uint64_t    write_cmds;
+    uint64_t    media_errors;
+    uint64_t    busy_ns;
+} OcssdSmart;
+
+/* The image store: the device's view of its backing image. */
+typedef struct OcssdStoreChunk {
+    uint64_t    wp_done;            /* all sectors below are written */
+    QTAILQ_HEAD(, OcssdWriteSpan) inflight;
+} OcssdStoreChunk;
+
+typedef struct OcssdStore {
+    BlockBackend *blk;
+    bool        read_only;
+    OcssdImageLayout layout;
+    OcssdImageHeader header;
+    OcssdStoreChunk *chunk;
+    unsigned long *dirty;           /* table blocks to write */
+    uint64_t    table_blocks;
+    uint64_t    write_seq;
+    QTAILQ_HEAD(, OcssdWriteTicket) tickets;    /* in acceptance order */
+    QTAILQ_HEAD(, OcssdBarrier) barriers;       /* waiting for tickets */
+    QTAILQ_HEAD(, OcssdBarrier) table_waiters;  /* waiting for a pass */
+    QTAILQ_HEAD(, OcssdBarrier) table_pass;     /* served by this pass */
+    bool        table_busy;         /* a table write pass is running */
+    unsigned    table_writes;       /* its block writes in flight */
+    int         table_ret;
+} OcssdStore;
+
+/* Fault injection. */
+typedef struct OcssdFaultRule OcssdFaultRule;
+
+typedef struct OcssdFault {
+    uint64_t    rng;
+    GArray      *resetfail;         /* OcssdFaultRule */
+    GArray      *writefail;
+    GArray      *readfail;
+    GArray      *highecc;
+    GHashTable  *once;              /* runtime one-shot injections */
+} OcssdFault;
+
+struct OcssdCtrl {
+    PCIDevice   parent_obj;
+    MemoryRegion bar0;
+    MemoryRegion iomem;
+    NvmeBar     bar;
+    BlockConf   blkconf;
+    OcssdParams params;
+
+    /* derived at realize */
+    uint64_t    reg_size;
+    uint32_t    num_msix;           /* 0: no MSI-X capability */
+    uint32_t    num_vectors;        /* interrupt vectors (>= 1) */
+    uint32_t    page_size;
+    uint8_t     page_bits;
+    uint64_t    mdts_bytes;         /* 0 = no limit */
+    QemuUUID    uuid;
+    char        serial[21];
+    NvmeIdCtrl  id_ctrl;
+    NvmeIdNs    id_ns;
+
+    /* run time */
+    OcssdSQ     **sq;
+    OcssdCQ     **cq;
+    uint32_t    num_io_queues;      /* granted by Set Features (pairs) */
+    bool        queues_created;     /* an I/O queue has been created */
+    uint32_t    irq_status;         /* INTx: vectors with pending CQEs */
+    bool        shutdown_pending;
+    OcssdFeatures features;
+    uint16_t    temperature;
+
+    OcssdRequest *aer_reqs[256];
+    unsigned    outstanding_aers;
+    QTAILQ_HEAD(, OcssdAsyncEvent) aer_queue;
+    unsigned    aer_queued;
+    uint8_t     aer_masked;         /* event types awaiting a log read */
+
+    NvmeErrorLog error_log[OCSSD_ERROR_LOG_ENTRIES];
+    uint64_t    error_count;
+    OcssdSmart  smart;
+    int64_t     start_ms;
+
+    OcssdMedia  media;
+    OcssdStore  store;
+    OcssdFault  fault;
+    VMChangeStateEntry *vmstate_handler;
+};
+
+static inline OcssdCtrl *ocssd_req_ctrl(OcssdRequest *req)
+{
+    return req->sq->ctrl;
+}
+
+/* Drop one reference of a request's block I/O; the last runs aio_done. */
+static inline void ocssd_req_aio_put(OcssdRequest *req)
+{
+    if (--req->aio_pending == 0) {
+        req->aio_done(req);
+    }
+}
+
+static inline bool ocssd_req_is_admin(OcssdRequest *req)
+{
+    return req->sq->sqid == 0;
+}
+
+/* ocssd-ctrl.c */
+extern const MemoryRegionOps ocssd_mmio_ops;
+void ocssd_ctrl_init_registers(OcssdCtrl *n);
+void ocssd_ctrl_reset(OcssdCtrl *n);
+void ocssd_ctrl_free_queues(OcssdCtrl *n);
+void ocssd_request_complete(OcssdRequest *req);
+uint16_t ocssd_create_sq(OcssdCtrl *n, uint16_t sqid, uint16_t cqid,
+                         hwaddr addr, uint32_t size);
+uint16_t ocssd_create_cq(OcssdCtrl *n, uint16_t cqid, uint16_t vector,
+                         bool irq_enabled, hwaddr addr, uint32_t size);
+void ocssd_delete_sq(OcssdCtrl *n, uint16_t sqid);
+void ocssd_delete_cq(OcssdCtrl *n, uint16_t cqid);
+void ocssd_error_log_add(OcssdCtrl *n, OcssdRequest *req);
+
+/* ocssd-dma.c */
+uint16_t ocssd_map_dptr(OcssdCtrl *n, OcssdRequest *req, size_t len);
+uint16_t ocssd_map_mptr(OcssdCtrl *n, OcssdRequest *req, size_t len);
+uint16_t ocssd_dma_to_guest(OcssdCtrl *n, QEMUSGList *qsg, const void *buf,
+                            size_t len);
+uint16_t ocssd_dma_from_guest(OcssdCtrl *n, QEMUSGList *qsg, void *buf,
+                              size_t len);
+uint16_t ocssd_reply(OcssdCtrl *n, OcssdRequest *req, const void *buf,
+                     size_t len);
+uint16_t ocssd_receive(OcssdCtrl *n, OcssdRequest *req, void *buf,
+                       size_t len);
+uint16_t ocssd_dma_read_guest(OcssdCtrl *n, hwaddr addr, void *buf,
+                              size_t len);
+void ocssd_request_unmap(OcssdRequest *req);
+
+/* ocssd-admin.c */
+uint16_t ocssd_admin_cmd(OcssdCtrl *n, OcssdRequest *req);
+void ocssd_aer_enqueue(OcssdCtrl *n, uint8_t type, uint8_t info,
+                       uint8_t log_page);
+void ocssd_aer_drop_outstanding(OcssdCtrl *n);
+void ocssd_chunk_notify(OcssdCtrl *n, uint64_t lba, uint16_t state,
+                        uint8_t mask, uint16_t nlb);
+void ocssd_identify_init(OcssdCtrl *n);
+void ocssd_features_init(OcssdCtrl *n);
+
+/* ocssd-io.c */
+uint16_t ocssd_io_cmd(OcssdCtrl *n, OcssdRequest *req);
+void ocssd_io_request_release(OcssdRequest *req);
+
+/* ocssd-store.c */
+bool ocssd_store_open(OcssdCtrl *n, Error **errp);
+void ocssd_store_close(OcssdCtrl *n);
+void ocssd_store_sync_all(OcssdCtrl *n);
+void ocssd_store_set_dirty_flag(OcssdCtrl *n, bool dirty);
+void ocssd_store_chunk_changed(OcssdCtrl *n, uint64_t chunk);
+OcssdWriteTicket *ocssd_store_write_begin(OcssdCtrl *n,
+                                                 const OcssdIoEntry *e,
+                                                 unsigned nentry);
+void ocssd_store_write_end(OcssdCtrl *n, OcssdWriteTicket *t);
+void ocssd_store_chunk_reset(OcssdCtrl *n, uint64_t chunk);
+typedef void OcssdStoreCb(void *opaque, int ret);
+void ocssd_store_flush(OcssdCtrl *n, bool flush_media, OcssdStoreCb *cb,
+                       void *opaque);
+void ocssd_store_aio_rw(OcssdCtrl *n, OcssdRequest *req, bool is_write,
+                        bool meta, uint64_t sector, uint64_t count,
+                        uint8_t *buf, BdrvRequestFlags flags);
+
+/* ocssd-fault.c */
+bool ocssd_fault_init(OcssdCtrl *n, Error **errp);
+void ocssd_fault_cleanup(OcssdCtrl *n);
+bool ocssd_fault_apply_chunkinfo(OcssdCtrl *n, Error **errp);
+bool ocssd_fault_reset_fails(OcssdCtrl *n, uint64_t chunk);
+uint16_t ocssd_fault_write(OcssdCtrl *n, const OcssdIoEntry *e);
+uint16_t ocssd_fault_read(OcssdCtrl *n, const OcssdIoEntry *e);
+void ocssd_fault_add_properties(Object *obj);
+
+#endif /* HW_BLOCK_OCSSD_H */
