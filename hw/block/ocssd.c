@@ -259,7 +259,11 @@ static bool ocssd_init_pci(OcssdCtrl *n, Error **errp)
     return true;
 }
 
-/* Going to stop (including QEMU exiting): make the image clean. */
+/*
+ * Going to stop (including QEMU exiting): make the image clean.  QEMU 7.2
+ * exits with every block node already drained, which would queue our
+ * writes forever; the device's own metadata must still go out.
+ */
 static void ocssd_vm_state_change(void *opaque, bool running, RunState state)
 {
     OcssdCtrl *n = opaque;
@@ -267,10 +271,12 @@ static void ocssd_vm_state_change(void *opaque, bool running, RunState state)
     trace_ocssd_vm_state(running);
     if (running) {
         ocssd_store_set_dirty_flag(n, true);
-    } else {
-        ocssd_store_sync_all(n);
-        ocssd_store_set_dirty_flag(n, false);
+        return;
     }
+    blk_set_disable_request_queuing(n->store.blk, true);
+    ocssd_store_sync_all(n);
+    ocssd_store_set_dirty_flag(n, false);
+    blk_set_disable_request_queuing(n->store.blk, false);
 }
 
 static void ocssd_unrealize(PCIDevice *pci);

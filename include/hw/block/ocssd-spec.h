@@ -13,6 +13,7 @@
 #ifndef HW_BLOCK_OCSSD_SPEC_H
 #define HW_BLOCK_OCSSD_SPEC_H
 
+#include "qemu/bswap.h"
 #include "block/nvme.h"
 
 /* Identify Namespace vendor-specific byte 384: "Open-Channel 2.0". */
