@@ -291,6 +291,12 @@ static void ocssd_realize(PCIDevice *pci, Error **errp)
         return;
     }
     n->media.mw_strict = p->mw_cunits_strict;
+    /* Properties now show the medium's values, wherever they came from. */
+    p->media = n->media.p;
+    p->vector_copy = n->media.p.vector_copy ? ON_OFF_AUTO_ON : ON_OFF_AUTO_OFF;
+    p->multiple_resets = n->media.p.multiple_resets ? ON_OFF_AUTO_ON :
+                                                      ON_OFF_AUTO_OFF;
+    p->early_reset = n->media.p.early_reset ? ON_OFF_AUTO_ON : ON_OFF_AUTO_OFF;
     if (!ocssd_fault_init(n, errp)) {
         ocssd_unrealize(pci);
         return;
@@ -383,6 +389,8 @@ OCSSD_DEFINE_RESET_HOLD(ocssd_reset_hold)
 
 static void ocssd_instance_init(Object *obj)
 {
+    /* QOM applied the property defaults through the setter just before. */
+    OCSSD(obj)->params.media_set = 0;
     ocssd_fault_add_properties(obj);
 }
 
