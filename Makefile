@@ -3,6 +3,8 @@
 #   make            build QEMU (with the ocssd device), qemu-img, ocssd-img
 #                   and the tests, for every QEMU chosen by ./configure
 #   make check      build, then run every test; ends with "N passed, M failed"
+#   make check-quick  the same without the Linux guest tests
+#   make guest-check  only the Linux guest tests
 #   make demo       build, then boot a tiny Linux guest on an ocssd device
 #   make install    install the first configured build to the prefix
 #   make clean      remove build products (keeps ./configure's choices)
@@ -25,7 +27,8 @@ build_env = OCSSD_QEMU_SRC='$(OCSSD_QEMU_SRC_$(1))' \
 	OCSSD_PREFIX='$(OCSSD_PREFIX)' OCSSD_CC='$(OCSSD_CC)' \
 	OCSSD_DEBUG='$(OCSSD_DEBUG)' OCSSD_SANITIZERS='$(OCSSD_SANITIZERS)'
 
-.PHONY: all check demo install clean distclean $(OCSSD_BUILDS)
+.PHONY: all check check-quick guest-check demo install clean distclean \
+	$(OCSSD_BUILDS)
 
 all: $(OCSSD_BUILDS)
 
@@ -38,8 +41,17 @@ $(OCSSD_BUILDS):
 check: all
 	$(TOP)/scripts/run-tests $(OCSSD_BUILDS)
 
+# Everything but the Linux guest tests.
+check-quick: all
+	$(TOP)/scripts/run-tests --quick $(OCSSD_BUILDS)
+
+# Only the Linux guest tests, on the first configured QEMU.
+guest-check: $(PRIMARY)
+	$(TOP)/scripts/guest-check \
+		--qemu $(TOP)/build/$(PRIMARY)/qemu-build/qemu-system-x86_64
+
 demo: $(PRIMARY)
-	$(TOP)/scripts/demo $(PRIMARY)
+	$(TOP)/scripts/demo --qemu $(TOP)/build/$(PRIMARY)/qemu-build/qemu-system-x86_64
 
 install: $(PRIMARY)
 	$(call build_env,$(PRIMARY)) $(TOP)/scripts/install $(PRIMARY)

@@ -127,7 +127,7 @@ static const struct {
     { "msix_vectors", "MSI-X vectors (0-1024; 0 = INTx only)" },
     { "mqes", "maximum queue entries supported, 0's based (1-65535)" },
     { "aerl", "asynchronous event request limit, 0's based (0-255)" },
-    { "num_grp", "groups (1-65535) [media; unset: from the image]" },
+    { "num_grp", "groups (1-65535) [media]" },
     { "num_pu", "parallel units per group (1-65535) [media]" },
     { "num_chk", "chunks per parallel unit [media]" },
     { "clba", "sectors per chunk [media]" },
