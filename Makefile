@@ -14,6 +14,8 @@
 
 TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 
+.DEFAULT_GOAL := all
+
 -include $(TOP)/build/config.mak
 
 # No configuration yet: configure with the defaults.
