@@ -147,5 +147,20 @@ if [ -x "$qemu" ]; then
         "$img_tool" info "$tmp/a.img"
 fi
 
+# the image behind NBD (docs/user-guide.rst): qemu-nbd serves it, the
+# device opens it over nbd+unix://, the tool sees the device's power cycle
+if [ -x "$qemu" ] && [ -x "$obj/qemu-nbd" ]; then
+    "$img_tool" create -o $small "$tmp/n.img" > /dev/null
+    "$obj/qemu-nbd" --persistent --fork --pid-file="$tmp/nbd.pid" \
+        --socket="$tmp/nbd.sock" -f raw "$tmp/n.img"
+    expect "the device opens its image over NBD" 0 "" sh -c \
+        "echo quit | '$qemu' -M q35 -display none -nodefaults -monitor stdio \
+         -drive if=none,id=oc0,file='nbd+unix:///?socket=$tmp/nbd.sock',format=raw \
+         -device ocssd,drive=oc0"
+    kill "$(cat "$tmp/nbd.pid")"
+    expect "the NBD-served image was used and closed cleanly" 0 \
+        "power cycles: 1" "$img_tool" info "$tmp/n.img"
+fi
+
 echo "1..$n"
 [ "$fails" -eq 0 ]
