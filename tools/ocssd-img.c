@@ -396,7 +396,7 @@ static int cmd_info(int argc, char **argv)
     g_autofree uint8_t *state = NULL;
     uint64_t count[ST__N] = { 0 }, i;
     bool json = false;
-    char uuid[UUID_STR_LEN];
+    g_autofree char *uuid = NULL;
     QemuUUID u;
     uint32_t grp, pu, chk;
     int c, s;
@@ -431,7 +431,7 @@ static int cmd_info(int argc, char **argv)
         count[state_index(state[i])]++;
     }
     memcpy(u.data, img.header.uuid, sizeof(u.data));
-    qemu_uuid_unparse(&u, uuid);
+    uuid = qemu_uuid_unparse_strdup(&u);
 
     if (json) {
         printf("{\n  \"filename\": \"%s\",\n  \"format-version\": %d,\n"
