@@ -325,6 +325,45 @@ static int cmd_create(int argc, char **argv)
     return 0;
 }
 
+/*
+ * Options of info and check: one optional --FLAG, --help, one FILE.
+ * Returns the FILE, or NULL with *exit_code set.
+ */
+static const char *parse_file_args(int argc, char **argv, const char *cmd,
+                                   const char *flag, bool *flag_set,
+                                   int *exit_code)
+{
+    const struct option longopts[] = {
+        { flag, no_argument, NULL, 'f' },
+        { "help", no_argument, NULL, 'h' },
+        { }
+    };
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            *flag_set = true;
+            break;
+        case 'h':
+            usage(stdout);
+            *exit_code = 0;
+            return NULL;
+        default:
+            usage(stderr);
+            *exit_code = EXIT_FAILED;
+            return NULL;
+        }
+    }
+    if (optind != argc - 1) {
+        error_report("%s: expected exactly one FILE (see ocssd-img help)", cmd);
+        *exit_code = EXIT_FAILED;
+        return NULL;
+    }
+    return argv[optind];
+}
+
 /* ---- info -------------------------------------------------------------- */
 
 static char state_char(uint8_t state)
@@ -385,11 +424,6 @@ static void decode_states(Image *img, OcssdMedia *m, uint8_t *state)
 
 static int cmd_info(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { }
-    };
     Image img;
     OcssdMedia m;
     Error *err = NULL;
@@ -399,27 +433,14 @@ static int cmd_info(int argc, char **argv)
     g_autofree char *uuid = NULL;
     QemuUUID u;
     uint32_t grp, pu, chk;
-    int c, s;
+    const char *path;
+    int s, ret;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'j':
-            json = true;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return EXIT_FAILED;
-        }
+    path = parse_file_args(argc, argv, "info", "json", &json, &ret);
+    if (!path) {
+        return ret;
     }
-    if (optind != argc - 1) {
-        error_report("info: expected exactly one FILE (see ocssd-img help)");
-        return EXIT_FAILED;
-    }
-    if (image_open(&img, argv[optind], false, &err) != EXIT_CLEAN) {
+    if (image_open(&img, path, false, &err) != EXIT_CLEAN) {
         error_report_err(err);
         image_close(&img);
         return EXIT_FAILED;
@@ -531,44 +552,26 @@ static int cmd_info(int argc, char **argv)
 
 static int cmd_check(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "repair", no_argument, NULL, 'r' },
-        { "help", no_argument, NULL, 'h' },
-        { }
-    };
     Image img;
     OcssdMedia m;
     Error *err = NULL;
     bool repair = false;
     uint64_t bad = 0, repaired = 0, i;
-    int c, ret;
+    const char *path;
+    int ret;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'r':
-            repair = true;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return EXIT_FAILED;
-        }
+    path = parse_file_args(argc, argv, "check", "repair", &repair, &ret);
+    if (!path) {
+        return ret;
     }
-    if (optind != argc - 1) {
-        error_report("check: expected exactly one FILE (see ocssd-img help)");
-        return EXIT_FAILED;
-    }
-    ret = image_open(&img, argv[optind], repair, &err);
+    ret = image_open(&img, path, repair, &err);
     if (ret != EXIT_CLEAN) {
         /* Without a valid header nothing else can be checked. */
         error_report_err(err);
         image_close(&img);
         if (ret == EXIT_CORRUPT) {
             printf("%s: corrupt: the header is not valid (not repairable)\n",
-                   argv[optind]);
+                   path);
         }
         return ret;
     }
