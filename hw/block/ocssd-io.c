@@ -500,6 +500,17 @@ static uint16_t ocssd_io_copy(OcssdCtrl *n, OcssdRequest *req)
 
 /* ---- resets --------------------------------------------------------------- */
 
+/* Notify every chunk whose wear index has left the band average +- WIT. */
+static void ocssd_io_wli_notify(OcssdCtrl *n)
+{
+    uint64_t chunk;
+
+    while (ocssd_media_wli_event(&n->media, &chunk)) {
+        ocssd_chunk_notify(n, ocssd_chunk_slba(&n->media, chunk),
+                           OCSSD_NOTIFY_WLI, OCSSD_NOTIFY_MASK_CHUNK, 0);
+    }
+}
+
 /*
  * Reset one chunk under the rules (shared by Vector Chunk Reset and
  * Dataset Management).  An injected reset failure takes the chunk
@@ -526,13 +537,12 @@ static uint16_t ocssd_reset_chunk(OcssdCtrl *n, uint64_t chunk)
         ocssd_chunk_notify(n, ocssd_chunk_slba(m, chunk),
                            OCSSD_NOTIFY_ERR_UNRECOVERABLE,
                            OCSSD_NOTIFY_MASK_CHUNK, 0);
+        ocssd_io_wli_notify(n);
         return OCSSD_OFFLINE_CHUNK | NVME_DNR;
     }
-    if (ocssd_media_reset(m, chunk)) {
-        ocssd_chunk_notify(n, ocssd_chunk_slba(m, chunk), OCSSD_NOTIFY_WLI,
-                           OCSSD_NOTIFY_MASK_CHUNK, 0);
-    }
+    ocssd_media_reset(m, chunk);
     trace_ocssd_chunk_reset(chunk, state, m->chunk[chunk].wli);
+    ocssd_io_wli_notify(n);
     ocssd_store_chunk_reset(n, chunk);
     return NVME_SUCCESS;
 }
