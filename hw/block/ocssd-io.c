@@ -116,7 +116,7 @@ static unsigned ocssd_io_count_ok(const OcssdIoEntry *e, unsigned n)
     return ok;
 }
 
-/* ---- block I/O in runs ---------------------------------------------------- */
+/* ---- block I/O in runs --------------------------------------------------- */
 
 typedef bool OcssdEntryFilter(const OcssdIoEntry *e);
 
@@ -270,7 +270,7 @@ static void ocssd_io_inject_read(OcssdCtrl *n, OcssdRequest *req,
     }
 }
 
-/* ---- reads ---------------------------------------------------------------- */
+/* ---- reads --------------------------------------------------------------- */
 
 static void ocssd_read_done(OcssdRequest *req)
 {
@@ -323,7 +323,7 @@ static uint16_t ocssd_io_read(OcssdCtrl *n, OcssdRequest *req)
     return NVME_NO_COMPLETE;
 }
 
-/* ---- writes --------------------------------------------------------------- */
+/* ---- writes -------------------------------------------------------------- */
 
 static void ocssd_write_persisted(void *opaque, int ret)
 {
@@ -439,7 +439,7 @@ static uint16_t ocssd_io_write(OcssdCtrl *n, OcssdRequest *req)
     return NVME_NO_COMPLETE;
 }
 
-/* ---- vector copy ---------------------------------------------------------- */
+/* ---- vector copy --------------------------------------------------------- */
 
 static void ocssd_copy_read_done(OcssdRequest *req)
 {
@@ -461,14 +461,16 @@ static void ocssd_copy_read_done(OcssdRequest *req)
 /*
  * Vector Copy: read the source entries (read rules), write the
  * destination entries (write rules) with their data and metadata, inside
- * the device.  An entry whose source fails is not written, which leaves a
- * gap the write rules see; an entry whose destination fails is not read.
+ * the device.  Writes to a chunk are all-or-nothing within a command, so
+ * an entry whose source fails takes its destination chunk's share of the
+ * command with it, each entry carrying that source's status (the first
+ * such in list order); an entry whose destination fails is not read.
  */
 static uint16_t ocssd_io_copy(OcssdCtrl *n, OcssdRequest *req)
 {
     OcssdIoEntry *src = req->entry, *dst = req->dst;
     bool dulbe = NVME_ERR_REC_DULBE(n->features.err_rec);
-    unsigned i;
+    unsigned i, j;
 
     trace_ocssd_io_copy(req->cmd.cid, req->nentry);
     ocssd_media_decode_entries(&n->media, src, req->nentry, false);
@@ -476,8 +478,14 @@ static uint16_t ocssd_io_copy(OcssdCtrl *n, OcssdRequest *req)
     ocssd_io_inject_read(n, req, src, req->nentry);
     ocssd_media_decode_entries(&n->media, dst, req->nentry, true);
     for (i = 0; i < req->nentry; i++) {
-        if (ocssd_entry_failed(&src[i]) && !dst[i].status) {
-            dst[i].status = src[i].status;
+        if (!ocssd_entry_failed(&src[i]) || dst[i].status) {
+            continue;
+        }
+        for (j = 0; j < req->nentry; j++) {
+            if (j == i || (!dst[j].status && !ocssd_entry_failed(&src[j]) &&
+                           dst[j].chunk == dst[i].chunk)) {
+                dst[j].status = src[i].status;
+            }
         }
     }
     ocssd_write_check(n, req, dst);
@@ -498,7 +506,7 @@ static uint16_t ocssd_io_copy(OcssdCtrl *n, OcssdRequest *req)
     return NVME_NO_COMPLETE;
 }
 
-/* ---- resets --------------------------------------------------------------- */
+/* ---- resets -------------------------------------------------------------- */
 
 /* Notify every chunk whose wear index has left the band average +- WIT. */
 static void ocssd_io_wli_notify(OcssdCtrl *n)
@@ -646,7 +654,7 @@ static uint16_t ocssd_io_dsm(OcssdCtrl *n, OcssdRequest *req)
     return ocssd_reset_finish(n, req, first);
 }
 
-/* ---- command decoding ----------------------------------------------------- */
+/* ---- command decoding ---------------------------------------------------- */
 
 static uint16_t ocssd_io_flush(OcssdCtrl *n, OcssdRequest *req)
 {

@@ -500,7 +500,7 @@ static void test_chunk_descriptor(void)
     ocssd_media_cleanup(&m);
 }
 
-/* ---- the chunk state machine ---------------------------------------------- */
+/* ---- the chunk state machine --------------------------------------------- */
 
 static void test_state_transitions(void)
 {
@@ -727,8 +727,10 @@ static void test_write_maxoc(void)
     /* A third chunk may not open... */
     g_assert_cmphex(write_run(&m, 9, 0, 4), ==, WF);
     g_assert_cmpuint(m.chunk[9].state, ==, OCSSD_CHUNK_FREE);
-    /* ...but an open one takes more, and a whole-chunk write never stays
-     * open (project decision: it does not count against the limit). */
+    /*
+     * ...but an open one takes more, and a whole-chunk write never stays
+     * open (project decision: it does not count against the limit).
+     */
     g_assert_cmphex(write_run(&m, 0, 4, 4), ==, 0);
     g_assert_cmphex(write_run(&m, 9, 0, 64), ==, 0);
     g_assert_cmpuint(m.chunk[9].state, ==, OCSSD_CHUNK_CLOSED);
@@ -978,7 +980,7 @@ static void test_standard_range(void)
     ocssd_media_cleanup(&m);
 }
 
-/* ---- reads ---------------------------------------------------------------- */
+/* ---- reads --------------------------------------------------------------- */
 
 static void test_read_unwritten(void)
 {
@@ -1072,7 +1074,7 @@ static void test_read_mw_cunits(void)
     ocssd_media_cleanup(&m);
 }
 
-/* ---- resets --------------------------------------------------------------- */
+/* ---- resets -------------------------------------------------------------- */
 
 static void test_reset_rules(void)
 {
@@ -1146,7 +1148,7 @@ static void test_dsm_range(void)
     ocssd_media_cleanup(&m);
 }
 
-/* ---- open-chunk accounting -------------------------------------------------- */
+/* ---- open-chunk accounting ----------------------------------------------- */
 
 static void test_open_accounting(void)
 {
@@ -1294,9 +1296,8 @@ static void test_wear_others_below(void)
         { 'R', 2, NONE },           /* 0 1 1 0   avg 0.5 */
         { 'R', 3, NONE },           /* 0 1 1 1   avg 0.75 */
         { 'R', 1, NONE },           /* 0 2 1 1   avg 1: 0 + 1 < 1 is false */
-        { 'R', 2, { 0, -1 } },      /* 0 2 2 1   avg 1.25: chunk 0 below
-                                     * (a rounded-down average of 1 would
-                                     * miss it) */
+        /* 0 2 2 1   avg 1.25: chunk 0 below (avg rounded down: missed) */
+        { 'R', 2, { 0, -1 } },
         { 'R', 3, NONE },           /* 0 2 2 2   still outside: no event */
         { 'R', 0, NONE },           /* 1 2 2 2   avg 1.75: back inside */
         { 'R', 1, NONE },           /* 1 3 2 2   avg 2: 3 > 3 is false */
@@ -1375,7 +1376,7 @@ static void test_wear_saturates(void)
     ocssd_media_cleanup(&m);
 }
 
-/* ---- notification log ----------------------------------------------------- */
+/* ---- notification log ---------------------------------------------------- */
 
 static void test_notify_ring(void)
 {
@@ -1451,7 +1452,7 @@ static void test_wear_event_queue(void)
     ocssd_media_cleanup(&m);
 }
 
-/* ---- the chunk table check (image load) ----------------------------------- */
+/* ---- the chunk table check (image load) ---------------------------------- */
 
 static void test_chunk_check(void)
 {
