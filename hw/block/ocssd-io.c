@@ -95,6 +95,24 @@ static uint16_t ocssd_io_result(OcssdRequest *req, const OcssdIoEntry *e,
     return first;
 }
 
+/*
+ * A failure of the whole command after the per-entry rules ran (moving
+ * the data, block I/O): every entry failed, whatever the rules said, and
+ * the bitmap must say so, or a host would take some entries as done.
+ */
+static uint16_t ocssd_io_fail_all(OcssdRequest *req, uint16_t status)
+{
+    uint64_t all = req->nentry >= 64 ? UINT64_MAX :
+                   (1ULL << req->nentry) - 1;
+
+    if (req->is_vector) {
+        req->cqe.result = cpu_to_le32(all);
+        req->cqe.dw1 = cpu_to_le32(all >> 32);
+    }
+    trace_ocssd_io_result(req->cmd.cid, all, status);
+    return status;
+}
+
 /* High ECC is a success with information: the data is returned. */
 static bool ocssd_status_failed(uint16_t status)
 {
@@ -280,7 +298,7 @@ static void ocssd_read_done(OcssdRequest *req)
     if (req->aio_ret < 0) {
         trace_ocssd_err_aio(req->cmd.cid, req->aio_ret);
         block_acct_failed(blk_get_stats(n->store.blk), &req->acct);
-        ocssd_io_complete(req, NVME_UNRECOVERED_READ);
+        ocssd_io_complete(req, ocssd_io_fail_all(req, NVME_UNRECOVERED_READ));
         return;
     }
     block_acct_done(blk_get_stats(n->store.blk), &req->acct);
@@ -289,8 +307,8 @@ static void ocssd_read_done(OcssdRequest *req)
     if (!status) {
         status = ocssd_io_meta_to_guest(n, req);
     }
-    ocssd_io_complete(req, status ? status : ocssd_io_result(req, req->entry,
-                                                             NULL));
+    ocssd_io_complete(req, status ? ocssd_io_fail_all(req, status) :
+                      ocssd_io_result(req, req->entry, NULL));
 }
 
 static uint16_t ocssd_io_read(OcssdCtrl *n, OcssdRequest *req)
@@ -312,7 +330,7 @@ static uint16_t ocssd_io_read(OcssdCtrl *n, OcssdRequest *req)
     ocssd_io_buffers(n, req);
     status = ocssd_io_map_host(n, req);
     if (status) {
-        return status;
+        return ocssd_io_fail_all(req, status);
     }
     block_acct_start(blk_get_stats(n->store.blk), &req->acct, req->len,
                      BLOCK_ACCT_READ);
@@ -329,7 +347,8 @@ static void ocssd_write_persisted(void *opaque, int ret)
 {
     OcssdRequest *req = opaque;
 
-    ocssd_io_complete(req, ret < 0 ? NVME_WRITE_FAULT | NVME_DNR :
+    ocssd_io_complete(req, ret < 0 ?
+                      ocssd_io_fail_all(req, NVME_WRITE_FAULT | NVME_DNR) :
                       ocssd_io_result(req, req->entry, req->dst));
 }
 
@@ -342,7 +361,8 @@ static void ocssd_write_done(OcssdRequest *req)
     if (req->aio_ret < 0) {
         trace_ocssd_err_aio(req->cmd.cid, req->aio_ret);
         block_acct_failed(blk_get_stats(n->store.blk), &req->acct);
-        ocssd_io_complete(req, NVME_WRITE_FAULT | NVME_DNR);
+        ocssd_io_complete(req, ocssd_io_fail_all(req, NVME_WRITE_FAULT |
+                                                 NVME_DNR));
         return;
     }
     block_acct_done(blk_get_stats(n->store.blk), &req->acct);
@@ -426,7 +446,7 @@ static uint16_t ocssd_io_write(OcssdCtrl *n, OcssdRequest *req)
                                       req->mlen);
     }
     if (status) {
-        return status;
+        return ocssd_io_fail_all(req, status);
     }
     ocssd_write_commit(n, req, e);
     block_acct_start(blk_get_stats(n->store.blk), &req->acct, req->len,
@@ -449,7 +469,8 @@ static void ocssd_copy_read_done(OcssdRequest *req)
         trace_ocssd_err_aio(req->cmd.cid, req->aio_ret);
         ocssd_store_write_end(n, req->ticket);
         req->ticket = NULL;
-        ocssd_io_complete(req, NVME_UNRECOVERED_READ | NVME_DNR);
+        ocssd_io_complete(req, ocssd_io_fail_all(req, NVME_UNRECOVERED_READ |
+                                                 NVME_DNR));
         return;
     }
     req->aio_pending = 1;

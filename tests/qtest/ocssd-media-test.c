@@ -1096,6 +1096,82 @@ static void test_vector_list_outside_ram(void)
     finish(o, img);
 }
 
+/*
+ * A vector command whose data cannot move fails as a whole: every entry's
+ * bit is set, not only those the chunk rules refused, and nothing is
+ * written (a host reads the bitmap to know what was written).
+ */
+static uint16_t vector_raw(QOcssd *o, uint8_t opcode, const uint64_t *lbas,
+                           unsigned n, uint64_t dptr, uint64_t mptr,
+                           uint64_t *bitmap)
+{
+    g_autofree uint64_t *le = g_new(uint64_t, n);
+    uint64_t list = qocssd_alloc(o, n * 8);
+    NvmeCmd cmd;
+    OcssdVectorCmd *v = (OcssdVectorCmd *)&cmd;
+    NvmeCqe cqe;
+    uint16_t status;
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        le[i] = cpu_to_le64(lbas[i]);
+    }
+    qocssd_memwrite(o, list, le, n * 8);
+    memset(&cmd, 0, sizeof(cmd));
+    v->opcode = opcode;
+    v->nsid = cpu_to_le32(1);
+    v->lbal = cpu_to_le64(list);
+    v->cdw12 = cpu_to_le32(n - 1);
+    v->mptr = cpu_to_le64(mptr);
+    qocssd_set_prp(o, &cmd, dptr, (size_t)n * o->sec_size);
+    status = qocssd_exec(o, 1, &cmd, &cqe);
+    *bitmap = (uint64_t)le32_to_cpu(cqe.dw1) << 32 | le32_to_cpu(cqe.result);
+    return status;
+}
+
+static void test_vector_transfer_error(void)
+{
+    char *img = new_image();
+    QOcssd *o = boot(img, GEO ",mw_cunits=0");
+    uint64_t nowhere = 1ULL << 40, l[40], bm;
+    uint64_t buf = qocssd_alloc(o, 40 * 4096), mbuf = qocssd_alloc(o, 640);
+    unsigned i;
+
+    /* Write: data outside guest RAM; one entry also beyond the namespace. */
+    range(o, l, 0, 0, 4);
+    l[4] = nsze(o);
+    g_assert_cmphex(vector_raw(o, OCSSD_CMD_VECT_WRITE, l, 5, nowhere, 0,
+                               &bm), ==, NVME_DATA_TRAS_ERROR | NVME_DNR);
+    g_assert_cmphex(bm, ==, 0x1f);
+    expect_chunk(o, 0, OCSSD_CHUNK_FREE, 0, 0);
+    /* Metadata outside guest RAM. */
+    g_assert_cmphex(vector_raw(o, OCSSD_CMD_VECT_WRITE, l, 4, buf, nowhere,
+                               &bm), ==, NVME_DATA_TRAS_ERROR | NVME_DNR);
+    g_assert_cmphex(bm, ==, 0xf);
+    expect_chunk(o, 0, OCSSD_CHUNK_FREE, 0, 0);
+    /* The same command with good buffers goes through. */
+    g_assert_cmphex(vector_raw(o, OCSSD_CMD_VECT_WRITE, l, 4, buf, mbuf,
+                               &bm), ==, 0);
+    g_assert_cmphex(bm, ==, 0);
+    expect_chunk(o, 0, OCSSD_CHUNK_OPEN, 4, 0);
+
+    /* Read, 40 entries (bits in both dwords), data outside guest RAM. */
+    for (i = 0; i < 40; i++) {
+        l[i] = lba(o, 0, i % 4);
+    }
+    l[39] = lba(o, 5, 0);                   /* unwritten: fine */
+    g_assert_cmphex(vector_raw(o, OCSSD_CMD_VECT_READ, l, 40, nowhere, 0,
+                               &bm), ==, NVME_DATA_TRAS_ERROR | NVME_DNR);
+    g_assert_cmphex(bm, ==, (1ULL << 40) - 1);
+    g_assert_cmphex(vector_raw(o, OCSSD_CMD_VECT_READ, l, 40, buf, nowhere,
+                               &bm), ==, NVME_DATA_TRAS_ERROR | NVME_DNR);
+    g_assert_cmphex(bm, ==, (1ULL << 40) - 1);
+    g_assert_cmphex(vector_raw(o, OCSSD_CMD_VECT_READ, l, 40, buf, mbuf,
+                               &bm), ==, 0);
+    g_assert_cmphex(bm, ==, 0);
+    finish(o, img);
+}
+
 /* Vector Copy: across chunks, with metadata, inside the device. */
 static void test_vector_copy(void)
 {
@@ -1707,6 +1783,8 @@ int main(int argc, char **argv)
     qtest_add_func("/ocssd/media/vector/nlb-limit", test_vector_nlb_limit);
     qtest_add_func("/ocssd/media/vector/list-outside-ram",
                    test_vector_list_outside_ram);
+    qtest_add_func("/ocssd/media/vector/transfer-error",
+                   test_vector_transfer_error);
     qtest_add_func("/ocssd/media/vector/copy", test_vector_copy);
     qtest_add_func("/ocssd/media/maxoc", test_maxoc);
     qtest_add_func("/ocssd/media/maxocpu", test_maxocpu);
