@@ -744,18 +744,19 @@ static uint16_t ocssd_io_vector(OcssdCtrl *n, OcssdRequest *req)
     uint16_t status;
 
     req->is_vector = true;
-    trace_ocssd_io_vector(req->cmd.cid, req->cmd.opcode,
-                          OCSSD_VECTOR_NLB(cdw12) + 1, le64_to_cpu(v->lbal));
-    if (cdw12 & ~(OCSSD_VECTOR_FUA | OCSSD_VECTOR_LR | 0x3f)) {
-        return ocssd_io_invalid(req, NVME_INVALID_FIELD,
-                                "vector command: reserved bits of CDW12 "
-                                "(at most 64 LBAs)");
-    }
     req->nentry = OCSSD_VECTOR_NLB(cdw12) + 1;
+    trace_ocssd_io_vector(req->cmd.cid, req->cmd.opcode, req->nentry,
+                          le64_to_cpu(v->lbal));
+    /* A command refused as a whole fails every entry (see fail_all). */
+    if (cdw12 & ~(OCSSD_VECTOR_FUA | OCSSD_VECTOR_LR | 0x3f)) {
+        return ocssd_io_fail_all(req, ocssd_io_invalid(req,
+                                 NVME_INVALID_FIELD, "vector command: "
+                                 "reserved bits of CDW12 (at most 64 LBAs)"));
+    }
     req->fua = cdw12 & OCSSD_VECTOR_FUA;
     status = ocssd_io_lba_list(n, req, le64_to_cpu(v->lbal), &req->entry);
     if (status) {
-        return status;
+        return ocssd_io_fail_all(req, status);
     }
     switch (req->cmd.opcode) {
     case OCSSD_CMD_VECT_RESET:
@@ -766,7 +767,8 @@ static uint16_t ocssd_io_vector(OcssdCtrl *n, OcssdRequest *req)
         return ocssd_io_read(n, req);
     default:
         status = ocssd_io_lba_list(n, req, le64_to_cpu(v->dlbal), &req->dst);
-        return status ? status : ocssd_io_copy(n, req);
+        return status ? ocssd_io_fail_all(req, status) :
+               ocssd_io_copy(n, req);
     }
 }
 

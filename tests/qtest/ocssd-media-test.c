@@ -1021,6 +1021,7 @@ static void test_vector_nlb_limit(void)
     uint64_t l[65], bm, list;
     g_autofree uint8_t *d = NULL, *m = NULL, *r = NULL, *rm = NULL;
     NvmeCmd cmd;
+    NvmeCqe cqe;
     OcssdVectorCmd *v = (OcssdVectorCmd *)&cmd;
     unsigned i;
 
@@ -1055,7 +1056,10 @@ static void test_vector_nlb_limit(void)
     v->lbal = cpu_to_le64(list);
     v->cdw12 = cpu_to_le32(64);
     qocssd_set_prp(o, &cmd, qocssd_alloc(o, 65 * 4096), 65 * 4096);
-    g_assert_cmphex(qocssd_exec(o, 1, &cmd, NULL), ==, INVF);
+    g_assert_cmphex(qocssd_exec(o, 1, &cmd, &cqe), ==, INVF);
+    /* Refused as a whole: the entries NLB names all failed. */
+    g_assert_cmphex(le32_to_cpu(cqe.result), ==, 0x1);
+    g_assert_cmphex(le32_to_cpu(cqe.dw1), ==, 0);
     v->opcode = OCSSD_CMD_VECT_WRITE;
     g_assert_cmphex(qocssd_exec(o, 1, &cmd, NULL), ==, INVF);
     v->opcode = OCSSD_CMD_VECT_RESET;
@@ -1070,6 +1074,7 @@ static void test_vector_list_outside_ram(void)
     char *img = new_image();
     QOcssd *o = boot(img, GEO ",mw_cunits=0");
     NvmeCmd cmd;
+    NvmeCqe cqe;
     OcssdVectorCmd *v = (OcssdVectorCmd *)&cmd;
     static const uint8_t ops[] = { OCSSD_CMD_VECT_RESET, OCSSD_CMD_VECT_WRITE,
                                    OCSSD_CMD_VECT_READ, OCSSD_CMD_VECT_COPY };
@@ -1085,8 +1090,11 @@ static void test_vector_list_outside_ram(void)
             v->dlbal = cpu_to_le64(where[j]);
             v->cdw12 = cpu_to_le32(3);
             qocssd_set_prp(o, &cmd, qocssd_alloc(o, 4 * 4096), 4 * 4096);
-            g_assert_cmphex(qocssd_exec(o, 1, &cmd, NULL), ==,
+            g_assert_cmphex(qocssd_exec(o, 1, &cmd, &cqe), ==,
                             NVME_DATA_TRAS_ERROR | NVME_DNR);
+            /* Every entry failed. */
+            g_assert_cmphex(le32_to_cpu(cqe.result), ==, 0xf);
+            g_assert_cmphex(le32_to_cpu(cqe.dw1), ==, 0);
         }
     }
     /* Nothing changed, and the device still works. */
