@@ -57,6 +57,17 @@ static void ocssd_io_complete(OcssdRequest *req, uint16_t status)
 
 /* ---- per-entry results -------------------------------------------------- */
 
+/* High ECC is a success with information: the data is returned. */
+static bool ocssd_status_failed(uint16_t status)
+{
+    return status != NVME_SUCCESS && (status & ~NVME_DNR) != OCSSD_HIGH_ECC;
+}
+
+static bool ocssd_entry_failed(const OcssdIoEntry *e)
+{
+    return ocssd_status_failed(e->status);
+}
+
 /*
  * A vector command reports failed entries in the 64-bit bitmap of CQE
  * dwords 0-1 and the first failure (in list order) as its status.
@@ -70,7 +81,9 @@ static uint16_t ocssd_io_result(OcssdRequest *req, const OcssdIoEntry *e,
     unsigned i;
 
     for (i = 0; i < req->nentry; i++) {
-        const OcssdIoEntry *f = e[i].status || !dst ? &e[i] : &dst[i];
+        /* Copy: a failed destination outranks a High ECC source. */
+        const OcssdIoEntry *f = dst && !ocssd_entry_failed(&e[i]) &&
+                                dst[i].status ? &dst[i] : &e[i];
         uint16_t st = f->status;
 
         if (st) {
@@ -111,17 +124,6 @@ static uint16_t ocssd_io_fail_all(OcssdRequest *req, uint16_t status)
     }
     trace_ocssd_io_result(req->cmd.cid, all, status);
     return status;
-}
-
-/* High ECC is a success with information: the data is returned. */
-static bool ocssd_status_failed(uint16_t status)
-{
-    return status != NVME_SUCCESS && (status & ~NVME_DNR) != OCSSD_HIGH_ECC;
-}
-
-static bool ocssd_entry_failed(const OcssdIoEntry *e)
-{
-    return ocssd_status_failed(e->status);
 }
 
 static unsigned ocssd_io_count_ok(const OcssdIoEntry *e, unsigned n)

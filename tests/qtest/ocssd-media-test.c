@@ -1227,6 +1227,28 @@ static void test_vector_copy(void)
     g_assert_cmphex(qocssd_vcopy(o, 1, src, dst, 4, &bm), ==, DULB);
     g_assert_cmphex(bm, ==, 0xf);
     expect_chunk(o, 9, OCSSD_CHUNK_OPEN, 4, 0);
+
+    /* High ECC on a source (VHECC): reported, and the data is copied... */
+    g_assert_cmphex(qocssd_set_features(o, OCSSD_FEAT_MEDIA_FEEDBACK,
+                                        OCSSD_MEDIA_FEEDBACK_VHECC, NULL),
+                    ==, 0);
+    range(o, src, 0, 0, 4);
+    range(o, dst, 11, 0, 4);
+    inject(o, "inject-high-ecc", src[1]);
+    g_assert_cmphex(qocssd_vcopy(o, 1, src, dst, 4, &bm), ==,
+                    OCSSD_HIGH_ECC);
+    g_assert_cmphex(bm, ==, 0x2);
+    g_assert_cmphex(qocssd_vector(o, 1, OCSSD_CMD_VECT_READ, dst, 4, d, m,
+                                  0, &bm), ==, 0);
+    for (i = 0; i < 4; i++) {
+        check_sector(o, d + i * 4096, m + i * 16, src[i], 1);
+    }
+    /* ...but a destination that fails outranks it. */
+    fill_chunk(o, 10, 1);
+    range(o, dst, 10, 0, 4);
+    inject(o, "inject-high-ecc", src[0]);
+    g_assert_cmphex(qocssd_vcopy(o, 1, src, dst, 4, &bm), ==, WF);
+    g_assert_cmphex(bm, ==, 0xf);
     finish(o, img);
 }
 
