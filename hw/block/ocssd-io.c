@@ -57,6 +57,17 @@ static void ocssd_io_complete(OcssdRequest *req, uint16_t status)
 
 /* ---- per-entry results -------------------------------------------------- */
 
+/* High ECC is a success with information: the data is returned. */
+static bool ocssd_status_failed(uint16_t status)
+{
+    return status != NVME_SUCCESS && (status & ~NVME_DNR) != OCSSD_HIGH_ECC;
+}
+
+static bool ocssd_entry_failed(const OcssdIoEntry *e)
+{
+    return ocssd_status_failed(e->status);
+}
+
 /*
  * A vector command reports failed entries in the 64-bit bitmap of CQE
  * dwords 0-1 and the first failure (in list order) as its status.
@@ -70,7 +81,9 @@ static uint16_t ocssd_io_result(OcssdRequest *req, const OcssdIoEntry *e,
     unsigned i;
 
     for (i = 0; i < req->nentry; i++) {
-        const OcssdIoEntry *f = e[i].status || !dst ? &e[i] : &dst[i];
+        /* Copy: a failed destination outranks a High ECC source. */
+        const OcssdIoEntry *f = dst && !ocssd_entry_failed(&e[i]) &&
+                                dst[i].status ? &dst[i] : &e[i];
         uint16_t st = f->status;
 
         if (st) {
@@ -95,15 +108,22 @@ static uint16_t ocssd_io_result(OcssdRequest *req, const OcssdIoEntry *e,
     return first;
 }
 
-/* High ECC is a success with information: the data is returned. */
-static bool ocssd_status_failed(uint16_t status)
+/*
+ * A failure of the whole command after the per-entry rules ran (moving
+ * the data, block I/O): every entry failed, whatever the rules said, and
+ * the bitmap must say so, or a host would take some entries as done.
+ */
+static uint16_t ocssd_io_fail_all(OcssdRequest *req, uint16_t status)
 {
-    return status != NVME_SUCCESS && (status & ~NVME_DNR) != OCSSD_HIGH_ECC;
-}
+    uint64_t all = req->nentry >= 64 ? UINT64_MAX :
+                   (1ULL << req->nentry) - 1;
 
-static bool ocssd_entry_failed(const OcssdIoEntry *e)
-{
-    return ocssd_status_failed(e->status);
+    if (req->is_vector) {
+        req->cqe.result = cpu_to_le32(all);
+        req->cqe.dw1 = cpu_to_le32(all >> 32);
+    }
+    trace_ocssd_io_result(req->cmd.cid, all, status);
+    return status;
 }
 
 static unsigned ocssd_io_count_ok(const OcssdIoEntry *e, unsigned n)
@@ -116,7 +136,7 @@ static unsigned ocssd_io_count_ok(const OcssdIoEntry *e, unsigned n)
     return ok;
 }
 
-/* ---- block I/O in runs ---------------------------------------------------- */
+/* ---- block I/O in runs --------------------------------------------------- */
 
 typedef bool OcssdEntryFilter(const OcssdIoEntry *e);
 
@@ -270,7 +290,7 @@ static void ocssd_io_inject_read(OcssdCtrl *n, OcssdRequest *req,
     }
 }
 
-/* ---- reads ---------------------------------------------------------------- */
+/* ---- reads --------------------------------------------------------------- */
 
 static void ocssd_read_done(OcssdRequest *req)
 {
@@ -280,7 +300,7 @@ static void ocssd_read_done(OcssdRequest *req)
     if (req->aio_ret < 0) {
         trace_ocssd_err_aio(req->cmd.cid, req->aio_ret);
         block_acct_failed(blk_get_stats(n->store.blk), &req->acct);
-        ocssd_io_complete(req, NVME_UNRECOVERED_READ);
+        ocssd_io_complete(req, ocssd_io_fail_all(req, NVME_UNRECOVERED_READ));
         return;
     }
     block_acct_done(blk_get_stats(n->store.blk), &req->acct);
@@ -289,8 +309,8 @@ static void ocssd_read_done(OcssdRequest *req)
     if (!status) {
         status = ocssd_io_meta_to_guest(n, req);
     }
-    ocssd_io_complete(req, status ? status : ocssd_io_result(req, req->entry,
-                                                             NULL));
+    ocssd_io_complete(req, status ? ocssd_io_fail_all(req, status) :
+                      ocssd_io_result(req, req->entry, NULL));
 }
 
 static uint16_t ocssd_io_read(OcssdCtrl *n, OcssdRequest *req)
@@ -312,7 +332,7 @@ static uint16_t ocssd_io_read(OcssdCtrl *n, OcssdRequest *req)
     ocssd_io_buffers(n, req);
     status = ocssd_io_map_host(n, req);
     if (status) {
-        return status;
+        return ocssd_io_fail_all(req, status);
     }
     block_acct_start(blk_get_stats(n->store.blk), &req->acct, req->len,
                      BLOCK_ACCT_READ);
@@ -323,13 +343,14 @@ static uint16_t ocssd_io_read(OcssdCtrl *n, OcssdRequest *req)
     return NVME_NO_COMPLETE;
 }
 
-/* ---- writes --------------------------------------------------------------- */
+/* ---- writes -------------------------------------------------------------- */
 
 static void ocssd_write_persisted(void *opaque, int ret)
 {
     OcssdRequest *req = opaque;
 
-    ocssd_io_complete(req, ret < 0 ? NVME_WRITE_FAULT | NVME_DNR :
+    ocssd_io_complete(req, ret < 0 ?
+                      ocssd_io_fail_all(req, NVME_WRITE_FAULT | NVME_DNR) :
                       ocssd_io_result(req, req->entry, req->dst));
 }
 
@@ -342,7 +363,8 @@ static void ocssd_write_done(OcssdRequest *req)
     if (req->aio_ret < 0) {
         trace_ocssd_err_aio(req->cmd.cid, req->aio_ret);
         block_acct_failed(blk_get_stats(n->store.blk), &req->acct);
-        ocssd_io_complete(req, NVME_WRITE_FAULT | NVME_DNR);
+        ocssd_io_complete(req, ocssd_io_fail_all(req, NVME_WRITE_FAULT |
+                                                 NVME_DNR));
         return;
     }
     block_acct_done(blk_get_stats(n->store.blk), &req->acct);
@@ -426,7 +448,7 @@ static uint16_t ocssd_io_write(OcssdCtrl *n, OcssdRequest *req)
                                       req->mlen);
     }
     if (status) {
-        return status;
+        return ocssd_io_fail_all(req, status);
     }
     ocssd_write_commit(n, req, e);
     block_acct_start(blk_get_stats(n->store.blk), &req->acct, req->len,
@@ -439,7 +461,7 @@ static uint16_t ocssd_io_write(OcssdCtrl *n, OcssdRequest *req)
     return NVME_NO_COMPLETE;
 }
 
-/* ---- vector copy ---------------------------------------------------------- */
+/* ---- vector copy --------------------------------------------------------- */
 
 static void ocssd_copy_read_done(OcssdRequest *req)
 {
@@ -449,7 +471,8 @@ static void ocssd_copy_read_done(OcssdRequest *req)
         trace_ocssd_err_aio(req->cmd.cid, req->aio_ret);
         ocssd_store_write_end(n, req->ticket);
         req->ticket = NULL;
-        ocssd_io_complete(req, NVME_UNRECOVERED_READ | NVME_DNR);
+        ocssd_io_complete(req, ocssd_io_fail_all(req, NVME_UNRECOVERED_READ |
+                                                 NVME_DNR));
         return;
     }
     req->aio_pending = 1;
@@ -461,14 +484,16 @@ static void ocssd_copy_read_done(OcssdRequest *req)
 /*
  * Vector Copy: read the source entries (read rules), write the
  * destination entries (write rules) with their data and metadata, inside
- * the device.  An entry whose source fails is not written, which leaves a
- * gap the write rules see; an entry whose destination fails is not read.
+ * the device.  Writes to a chunk are all-or-nothing within a command, so
+ * an entry whose source fails takes its destination chunk's share of the
+ * command with it, each entry carrying that source's status (the first
+ * such in list order); an entry whose destination fails is not read.
  */
 static uint16_t ocssd_io_copy(OcssdCtrl *n, OcssdRequest *req)
 {
     OcssdIoEntry *src = req->entry, *dst = req->dst;
     bool dulbe = NVME_ERR_REC_DULBE(n->features.err_rec);
-    unsigned i;
+    unsigned i, j;
 
     trace_ocssd_io_copy(req->cmd.cid, req->nentry);
     ocssd_media_decode_entries(&n->media, src, req->nentry, false);
@@ -476,8 +501,14 @@ static uint16_t ocssd_io_copy(OcssdCtrl *n, OcssdRequest *req)
     ocssd_io_inject_read(n, req, src, req->nentry);
     ocssd_media_decode_entries(&n->media, dst, req->nentry, true);
     for (i = 0; i < req->nentry; i++) {
-        if (ocssd_entry_failed(&src[i]) && !dst[i].status) {
-            dst[i].status = src[i].status;
+        if (!ocssd_entry_failed(&src[i]) || dst[i].status) {
+            continue;
+        }
+        for (j = 0; j < req->nentry; j++) {
+            if (j == i || (!dst[j].status && !ocssd_entry_failed(&src[j]) &&
+                           dst[j].chunk == dst[i].chunk)) {
+                dst[j].status = src[i].status;
+            }
         }
     }
     ocssd_write_check(n, req, dst);
@@ -498,7 +529,18 @@ static uint16_t ocssd_io_copy(OcssdCtrl *n, OcssdRequest *req)
     return NVME_NO_COMPLETE;
 }
 
-/* ---- resets --------------------------------------------------------------- */
+/* ---- resets -------------------------------------------------------------- */
+
+/* Notify every chunk whose wear index has left the band average +- WIT. */
+static void ocssd_io_wli_notify(OcssdCtrl *n)
+{
+    uint64_t chunk;
+
+    while (ocssd_media_wli_event(&n->media, &chunk)) {
+        ocssd_chunk_notify(n, ocssd_chunk_slba(&n->media, chunk),
+                           OCSSD_NOTIFY_WLI, OCSSD_NOTIFY_MASK_CHUNK, 0);
+    }
+}
 
 /*
  * Reset one chunk under the rules (shared by Vector Chunk Reset and
@@ -526,13 +568,12 @@ static uint16_t ocssd_reset_chunk(OcssdCtrl *n, uint64_t chunk)
         ocssd_chunk_notify(n, ocssd_chunk_slba(m, chunk),
                            OCSSD_NOTIFY_ERR_UNRECOVERABLE,
                            OCSSD_NOTIFY_MASK_CHUNK, 0);
+        ocssd_io_wli_notify(n);
         return OCSSD_OFFLINE_CHUNK | NVME_DNR;
     }
-    if (ocssd_media_reset(m, chunk)) {
-        ocssd_chunk_notify(n, ocssd_chunk_slba(m, chunk), OCSSD_NOTIFY_WLI,
-                           OCSSD_NOTIFY_MASK_CHUNK, 0);
-    }
+    ocssd_media_reset(m, chunk);
     trace_ocssd_chunk_reset(chunk, state, m->chunk[chunk].wli);
+    ocssd_io_wli_notify(n);
     ocssd_store_chunk_reset(n, chunk);
     return NVME_SUCCESS;
 }
@@ -636,7 +677,7 @@ static uint16_t ocssd_io_dsm(OcssdCtrl *n, OcssdRequest *req)
     return ocssd_reset_finish(n, req, first);
 }
 
-/* ---- command decoding ----------------------------------------------------- */
+/* ---- command decoding ---------------------------------------------------- */
 
 static uint16_t ocssd_io_flush(OcssdCtrl *n, OcssdRequest *req)
 {
@@ -705,18 +746,19 @@ static uint16_t ocssd_io_vector(OcssdCtrl *n, OcssdRequest *req)
     uint16_t status;
 
     req->is_vector = true;
-    trace_ocssd_io_vector(req->cmd.cid, req->cmd.opcode,
-                          OCSSD_VECTOR_NLB(cdw12) + 1, le64_to_cpu(v->lbal));
-    if (cdw12 & ~(OCSSD_VECTOR_FUA | OCSSD_VECTOR_LR | 0x3f)) {
-        return ocssd_io_invalid(req, NVME_INVALID_FIELD,
-                                "vector command: reserved bits of CDW12 "
-                                "(at most 64 LBAs)");
-    }
     req->nentry = OCSSD_VECTOR_NLB(cdw12) + 1;
+    trace_ocssd_io_vector(req->cmd.cid, req->cmd.opcode, req->nentry,
+                          le64_to_cpu(v->lbal));
+    /* A command refused as a whole fails every entry (see fail_all). */
+    if (cdw12 & ~(OCSSD_VECTOR_FUA | OCSSD_VECTOR_LR | 0x3f)) {
+        return ocssd_io_fail_all(req, ocssd_io_invalid(req,
+                                 NVME_INVALID_FIELD, "vector command: "
+                                 "reserved bits of CDW12 (at most 64 LBAs)"));
+    }
     req->fua = cdw12 & OCSSD_VECTOR_FUA;
     status = ocssd_io_lba_list(n, req, le64_to_cpu(v->lbal), &req->entry);
     if (status) {
-        return status;
+        return ocssd_io_fail_all(req, status);
     }
     switch (req->cmd.opcode) {
     case OCSSD_CMD_VECT_RESET:
@@ -727,7 +769,8 @@ static uint16_t ocssd_io_vector(OcssdCtrl *n, OcssdRequest *req)
         return ocssd_io_read(n, req);
     default:
         status = ocssd_io_lba_list(n, req, le64_to_cpu(v->dlbal), &req->dst);
-        return status ? status : ocssd_io_copy(n, req);
+        return status ? ocssd_io_fail_all(req, status) :
+               ocssd_io_copy(n, req);
     }
 }
 

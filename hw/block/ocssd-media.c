@@ -192,6 +192,8 @@ void ocssd_media_recount(OcssdMedia *m)
     memset(m->open_pu, 0, sizeof(uint32_t) * m->p.num_grp * m->p.num_pu);
     m->wli_sum = 0;
     m->wli_count = 0;
+    memset(m->wli_hist, 0, sizeof(m->wli_hist));
+    m->wli_nevent = 0;
     for (i = 0; i < m->nchunks; i++) {
         OcssdChunk *c = &m->chunk[i];
 
@@ -203,6 +205,7 @@ void ocssd_media_recount(OcssdMedia *m)
         if (c->state != OCSSD_CHUNK_OFFLINE) {
             m->wli_sum += c->wli;
             m->wli_count++;
+            m->wli_hist[c->wli]++;
         }
     }
 }
@@ -368,21 +371,38 @@ uint16_t ocssd_media_decode_entries(const OcssdMedia *m, OcssdIoEntry *e,
 /*
  * A standard Read or Write covers SLBA .. SLBA + NLB - 1, which must lie in
  * one chunk: a write past the chunk's end is a Write Fault, a read of it is
- * out of range.
+ * out of range.  A range reaching beyond the namespace is out of range for
+ * both (NVMe's rule, checked before the media's).
  */
 uint16_t ocssd_media_check_range(const OcssdMedia *m, uint64_t slba,
                                  uint32_t nlb, bool is_write)
 {
+    const OcssdChunk *c;
     OcssdAddr a;
 
-    if (!ocssd_lba_decode(m, slba, &a)) {
-        return (is_write && slba < m->nsze ? NVME_WRITE_FAULT :
-                NVME_LBA_RANGE) | NVME_DNR;
+    /* NVMe: any LBA of the range beyond the namespace is out of range. */
+    if (slba >= m->nsze || nlb > m->nsze - slba) {
+        return NVME_LBA_RANGE | NVME_DNR;
     }
-    if ((uint64_t)a.sec + nlb > m->p.clba) {
+    if (!ocssd_lba_decode(m, slba, &a)) {
         return (is_write ? NVME_WRITE_FAULT : NVME_LBA_RANGE) | NVME_DNR;
     }
-    return NVME_SUCCESS;
+    if ((uint64_t)a.sec + nlb <= m->p.clba) {
+        return NVME_SUCCESS;
+    }
+    if (!is_write) {
+        return NVME_LBA_RANGE | NVME_DNR;
+    }
+    /*
+     * A write past the chunk's end: the write rules' precedence still
+     * applies (a closed chunk, then a start other than WP, come first).
+     */
+    c = &m->chunk[ocssd_chunk_index(m, &a)];
+    if (!(c->state & (OCSSD_CHUNK_CLOSED | OCSSD_CHUNK_OFFLINE)) &&
+        a.sec != c->wp) {
+        return OCSSD_OUT_OF_ORDER_WRITE | NVME_DNR;
+    }
+    return NVME_WRITE_FAULT | NVME_DNR;
 }
 
 static uint16_t first_failure(const OcssdIoEntry *e, unsigned n)
@@ -487,10 +507,6 @@ static void chunk_set_state(OcssdMedia *m, uint64_t chunk, uint8_t state)
     if (state == OCSSD_CHUNK_OPEN) {
         m->open_total++;
         m->open_pu[pu]++;
-    }
-    if (state == OCSSD_CHUNK_OFFLINE && c->state != OCSSD_CHUNK_OFFLINE) {
-        m->wli_sum -= c->wli;
-        m->wli_count--;
     }
     c->state = state;
 }
@@ -608,41 +624,140 @@ uint16_t ocssd_media_check_reset(const OcssdMedia *m, uint64_t chunk)
     }
 }
 
-static bool wli_outside_band(const OcssdMedia *m, uint8_t wli)
+/*
+ * Whether wear index wli lies outside the band average +- WIT, where the
+ * average is sum / count, compared exactly (no rounding).  WIT 0 means no
+ * band: nothing is ever outside.
+ */
+static bool wli_outside(uint32_t wit, uint64_t sum, uint64_t count,
+                        uint64_t wli)
 {
-    uint64_t avg;
-
-    if (!m->p.wit || !m->wli_count) {
+    if (!wit || !count) {
         return false;
     }
-    avg = m->wli_sum / m->wli_count;
-    return wli > avg + m->p.wit || wli + m->p.wit < avg;
+    return wli * count > sum + wit * count || (wli + wit) * count < sum;
+}
+
+static void wli_event_add(OcssdMedia *m, uint64_t chunk)
+{
+    if (m->wli_nevent == ARRAY_SIZE(m->wli_event)) {
+        /* The notification log would drop the oldest too. */
+        memmove(&m->wli_event[0], &m->wli_event[1],
+                sizeof(m->wli_event[0]) * (m->wli_nevent - 1));
+        m->wli_nevent--;
+    }
+    m->wli_event[m->wli_nevent++] = chunk;
+}
+
+/*
+ * The wear statistics changed from (old_sum, old_count): queue an event
+ * for every chunk (not offline) whose wear index was inside the band and
+ * is now outside it.  The changed chunk, if any (changed < nchunks), is
+ * judged on its old and new index; every other chunk keeps its index, and
+ * only leaves the band because the average moved.  Indexes are 0-255, so
+ * the chunks are only scanned for an index that has just left the band.
+ */
+static void wli_band_update(OcssdMedia *m, uint64_t old_sum,
+                            uint64_t old_count, uint64_t changed,
+                            uint8_t changed_old_wli)
+{
+    uint32_t wit = m->p.wit;
+    uint64_t v, i;
+
+    if (!wit) {
+        return;
+    }
+    if (changed < m->nchunks &&
+        m->chunk[changed].state != OCSSD_CHUNK_OFFLINE &&
+        !wli_outside(wit, old_sum, old_count, changed_old_wli) &&
+        wli_outside(wit, m->wli_sum, m->wli_count, m->chunk[changed].wli)) {
+        wli_event_add(m, changed);
+    }
+    for (v = 0; v < ARRAY_SIZE(m->wli_hist); v++) {
+        uint64_t others = m->wli_hist[v];
+
+        if (changed < m->nchunks &&
+            m->chunk[changed].state != OCSSD_CHUNK_OFFLINE &&
+            m->chunk[changed].wli == v) {
+            others--;
+        }
+        if (!others || wli_outside(wit, old_sum, old_count, v) ||
+            !wli_outside(wit, m->wli_sum, m->wli_count, v)) {
+            continue;
+        }
+        for (i = 0; i < m->nchunks; i++) {
+            if (i != changed && m->chunk[i].wli == v &&
+                m->chunk[i].state != OCSSD_CHUNK_OFFLINE) {
+                wli_event_add(m, i);
+            }
+        }
+    }
 }
 
 /*
  * Reset a chunk the rules allow to be reset: FREE, WP 0, one more erase,
- * wear index + 1 (saturating).  Returns true when the chunk's wear index
- * has just left the band average +- WIT (a notification is due).
+ * wear index + 1 (saturating).  Returns true when wear-index events are
+ * pending (ocssd_media_wli_event): this chunk, or others as the average
+ * moved, left the band average +- WIT.
  */
 bool ocssd_media_reset(OcssdMedia *m, uint64_t chunk)
 {
     OcssdChunk *c = &m->chunk[chunk];
-    bool was_outside = wli_outside_band(m, c->wli);
+    uint64_t old_sum = m->wli_sum, old_count = m->wli_count;
+    uint8_t old_wli = c->wli;
 
+    if (c->state == OCSSD_CHUNK_OFFLINE) {
+        /* Not a rule the media allows; keep the statistics right anyway. */
+        m->wli_sum += c->wli;
+        m->wli_count++;
+        m->wli_hist[c->wli]++;
+        old_sum = m->wli_sum;
+        old_count = m->wli_count;
+    }
     chunk_set_state(m, chunk, OCSSD_CHUNK_FREE);
     c->wp = 0;
     c->mw_floor = 0;
     c->erase_count++;
     if (c->wli < UINT8_MAX) {
+        m->wli_hist[c->wli]--;
         c->wli++;
+        m->wli_hist[c->wli]++;
         m->wli_sum++;
     }
-    return !was_outside && wli_outside_band(m, c->wli);
+    wli_band_update(m, old_sum, old_count, chunk, old_wli);
+    return m->wli_nevent > 0;
 }
 
+/*
+ * An offline chunk leaves the wear statistics; the average moves, which
+ * may take other chunks out of the band (see ocssd_media_wli_event).
+ */
 void ocssd_media_set_offline(OcssdMedia *m, uint64_t chunk)
 {
+    OcssdChunk *c = &m->chunk[chunk];
+    uint64_t old_sum = m->wli_sum, old_count = m->wli_count;
+
+    if (c->state == OCSSD_CHUNK_OFFLINE) {
+        return;
+    }
     chunk_set_state(m, chunk, OCSSD_CHUNK_OFFLINE);
+    m->wli_sum -= c->wli;
+    m->wli_count--;
+    m->wli_hist[c->wli]--;
+    wli_band_update(m, old_sum, old_count, m->nchunks, 0);
+}
+
+/* Take the oldest pending wear-index event: the chunk that left the band. */
+bool ocssd_media_wli_event(OcssdMedia *m, uint64_t *chunk)
+{
+    if (!m->wli_nevent) {
+        return false;
+    }
+    *chunk = m->wli_event[0];
+    m->wli_nevent--;
+    memmove(&m->wli_event[0], &m->wli_event[1],
+            sizeof(m->wli_event[0]) * m->wli_nevent);
+    return true;
 }
 
 /*

@@ -109,6 +109,13 @@ typedef struct OcssdMedia {
     uint32_t    *open_pu;       /* open chunks per parallel unit */
     uint64_t    wli_sum;        /* over chunks that are not offline */
     uint64_t    wli_count;
+    uint64_t    wli_hist[256];  /* chunks (not offline) per wear index */
+    /*
+     * Chunks whose wear index left the band average +- WIT, oldest first,
+     * waiting for the device to notify them (ocssd_media_wli_event).
+     */
+    uint64_t    wli_event[OCSSD_NOTIFY_LOG_ENTRIES];
+    unsigned    wli_nevent;
     OcssdNotifyLog notify;
 } OcssdMedia;
 
@@ -155,6 +162,7 @@ uint16_t ocssd_media_check_read(const OcssdMedia *m, OcssdIoEntry *e,
 uint16_t ocssd_media_check_reset(const OcssdMedia *m, uint64_t chunk);
 bool ocssd_media_reset(OcssdMedia *m, uint64_t chunk);
 void ocssd_media_set_offline(OcssdMedia *m, uint64_t chunk);
+bool ocssd_media_wli_event(OcssdMedia *m, uint64_t *chunk);
 uint16_t ocssd_media_check_dsm_range(const OcssdMedia *m, uint64_t slba,
                                      uint32_t nlb, uint64_t *chunk);
 bool ocssd_media_sector_readable(const OcssdMedia *m, uint64_t chunk,
