@@ -39,6 +39,9 @@ private_apt_setup() {
     _keyring=/usr/share/keyrings/debian-archive-keyring.gpg
     [ -r "$_keyring" ] || private_apt_die "$_keyring missing: install debian-archive-keyring"
     mkdir -p "$_dir/lists/partial" "$_dir/cache/archives/partial"
+    # An empty package status: what the host has installed must not pick
+    # the versions we download.
+    : > "$_dir/status"
     cat > "$_dir/sources.list.new" <<LIST
 deb [signed-by=$_keyring] $_uri $_suite main
 deb-src [signed-by=$_keyring] $_uri $_suite main
@@ -48,6 +51,7 @@ LIST
         -o Dir::Etc::sourceparts=- -o Dir::State::Lists=$_dir/lists
         -o Dir::Cache=$_dir/cache -o Dir::Cache::archives=$_dir/cache/archives
         -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=
+        -o Dir::State::status=$_dir/status
         -o APT::Sandbox::User=root -o Acquire::Retries=3"
     if [ -z "$(find "$_dir/lists" -maxdepth 1 -name '*_InRelease' -mtime -1 2>/dev/null)" ]; then
         echo "${0##*/}: updating private package lists for $_suite from $_uri" >&2
