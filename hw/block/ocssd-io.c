@@ -140,9 +140,19 @@ static unsigned ocssd_io_count_ok(const OcssdIoEntry *e, unsigned n)
 
 typedef bool OcssdEntryFilter(const OcssdIoEntry *e);
 
+static bool ocssd_entry_skipped(const OcssdIoEntry *e)
+{
+    return (e->status & ~NVME_DNR) == OCSSD_WRITE_NEXT_UNIT;
+}
+
+/*
+ * Written: the sectors a write stores, and those a Write Next Unit failure
+ * consumed (stored as zeroes, so they never show an earlier generation's
+ * data).
+ */
 static bool ocssd_entry_to_write(const OcssdIoEntry *e)
 {
-    return e->status == NVME_SUCCESS;
+    return e->status == NVME_SUCCESS || ocssd_entry_skipped(e);
 }
 
 static bool ocssd_entry_to_read(const OcssdIoEntry *e)
@@ -419,36 +429,51 @@ static void ocssd_write_commit(OcssdCtrl *n, OcssdRequest *req,
 
 static uint16_t ocssd_io_write(OcssdCtrl *n, OcssdRequest *req)
 {
+    const OcssdMediaParams *p = &n->media.p;
     OcssdIoEntry *e = req->entry;
+    bool has_data, skipped = false;
     uint16_t status;
+    unsigned i;
 
     ocssd_media_decode_entries(&n->media, e, req->nentry, true);
     ocssd_write_check(n, req, e);
     ocssd_io_account(n, req, true, e);
     status = ocssd_io_result(req, e, NULL);
-    if (!ocssd_io_count_ok(e, req->nentry) ||
-        (!req->is_vector && status &&
-         (status & ~NVME_DNR) != OCSSD_WRITE_NEXT_UNIT &&
-         (status & ~NVME_DNR) != OCSSD_CHUNK_EARLY_CLOSE)) {
-        /* Nothing to write - but an injected failure still moves WP. */
+    has_data = ocssd_io_count_ok(e, req->nentry) &&
+               (req->is_vector || !status);
+    for (i = 0; i < req->nentry; i++) {
+        skipped |= ocssd_entry_skipped(&e[i]);
+    }
+    if (!has_data && !skipped) {
+        /* Nothing to store - but an early close still closes the chunk. */
         ocssd_write_commit(n, req, e);
         ocssd_store_write_end(n, req->ticket);
         req->ticket = NULL;
         return status;
     }
 
-    /* The data must be in hand before the write pointer moves. */
     ocssd_io_buffers(n, req);
-    status = ocssd_io_map_host(n, req);
-    if (!status) {
-        status = ocssd_dma_from_guest(n, &req->qsg, req->buf, req->len);
+    if (has_data) {
+        /* The data must be in hand before the write pointer moves. */
+        status = ocssd_io_map_host(n, req);
+        if (!status) {
+            status = ocssd_dma_from_guest(n, &req->qsg, req->buf, req->len);
+        }
+        if (!status && req->meta_qsg.nsg) {
+            status = ocssd_dma_from_guest(n, &req->meta_qsg, req->mbuf,
+                                          req->mlen);
+        }
+        if (status) {
+            return ocssd_io_fail_all(req, status);
+        }
     }
-    if (!status && req->meta_qsg.nsg) {
-        status = ocssd_dma_from_guest(n, &req->meta_qsg, req->mbuf,
-                                      req->mlen);
-    }
-    if (status) {
-        return ocssd_io_fail_all(req, status);
+    for (i = 0; i < req->nentry; i++) {
+        if (ocssd_entry_skipped(&e[i])) {
+            memset(req->buf + (size_t)i * p->sec_size, 0, p->sec_size);
+            if (req->mbuf) {
+                memset(req->mbuf + (size_t)i * p->md_size, 0, p->md_size);
+            }
+        }
     }
     ocssd_write_commit(n, req, e);
     block_acct_start(blk_get_stats(n->store.blk), &req->acct, req->len,

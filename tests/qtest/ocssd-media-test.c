@@ -1737,6 +1737,27 @@ static void test_injected_failures(void)
     finish(o, img);
 }
 
+/*
+ * The sectors a Write Next Unit failure consumed read as zeroes, never as
+ * what an earlier generation of the chunk held there.
+ */
+static void test_next_unit_zeroes(void)
+{
+    char *img = new_image();
+    QOcssd *o = boot(img, GEO ",mw_cunits=0");
+
+    fill_chunk(o, 4, 1);
+    g_assert_cmphex(vreset1(o, 4), ==, 0);
+    g_assert_cmphex(wr(o, lba(o, 4, 0), 8, 3), ==, 0);
+    inject(o, "inject-write-next-unit", lba(o, 4, 9));
+    g_assert_cmphex(wr(o, lba(o, 4, 8), 4, 3), ==,
+                    OCSSD_WRITE_NEXT_UNIT | NVME_DNR);
+    expect_chunk(o, 4, OCSSD_CHUNK_OPEN, 12, 1);
+    rd_zero(o, lba(o, 4, 8), 4);
+    rd_check(o, lba(o, 4, 0), 8, 3);
+    finish(o, img);
+}
+
 /* Flush: every completed write is on the image afterwards. */
 static void test_flush(void)
 {
@@ -1825,6 +1846,7 @@ int main(int argc, char **argv)
     qtest_add_func("/ocssd/media/notify/wli", test_notify_wli);
     qtest_add_func("/ocssd/media/notify/wit0", test_notify_wit0);
     qtest_add_func("/ocssd/media/injected-failures", test_injected_failures);
+    qtest_add_func("/ocssd/media/next-unit-zeroes", test_next_unit_zeroes);
     qtest_add_func("/ocssd/media/flush", test_flush);
     qtest_add_func("/ocssd/media/io-bad-nsid", test_io_bad_nsid);
     return g_test_run();
