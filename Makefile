@@ -6,6 +6,7 @@
 #   make check-quick  the same without the Linux guest tests
 #   make guest-check  only the Linux guest tests
 #   make demo       build, then boot a tiny Linux guest on an ocssd device
+#   make bench      build, then print fio/reset numbers from a guest
 #   make install    install the first configured build to the prefix
 #   make clean      remove build products (keeps ./configure's choices)
 #   make distclean  remove build/ entirely
@@ -29,7 +30,7 @@ build_env = OCSSD_QEMU_SRC='$(OCSSD_QEMU_SRC_$(1))' \
 	OCSSD_PREFIX='$(OCSSD_PREFIX)' OCSSD_CC='$(OCSSD_CC)' \
 	OCSSD_DEBUG='$(OCSSD_DEBUG)' OCSSD_SANITIZERS='$(OCSSD_SANITIZERS)'
 
-.PHONY: all check check-quick guest-check demo install clean distclean \
+.PHONY: all check check-quick guest-check demo bench install clean distclean \
 	$(OCSSD_BUILDS)
 
 all: $(OCSSD_BUILDS)
@@ -54,6 +55,9 @@ guest-check: $(PRIMARY)
 
 demo: $(PRIMARY)
 	$(TOP)/scripts/demo --qemu $(TOP)/build/$(PRIMARY)/qemu-build/qemu-system-x86_64
+
+bench: $(PRIMARY)
+	$(TOP)/scripts/bench --qemu $(TOP)/build/$(PRIMARY)/qemu-build/qemu-system-x86_64
 
 install: $(PRIMARY)
 	$(call build_env,$(PRIMARY)) $(TOP)/scripts/install $(PRIMARY)

@@ -12,11 +12,12 @@ FAILS=0
 pass() { echo "ok - $*"; }
 fail() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
 
-# check NAME COMMAND...: the command succeeds
+# check NAME COMMAND...: the command succeeds (busy-box sh has no local
+# variables: helpers the command may call must not use _check_name)
 check() {
-    _n=$1
+    _check_name=$1
     shift
-    if "$@"; then pass "$_n"; else fail "$_n"; fi
+    if "$@"; then pass "$_check_name"; else fail "$_check_name"; fi
 }
 
 # expect NAME WANT ACTUAL
