@@ -70,6 +70,32 @@ QOcssd *qocssd_boot(const char *machine, const char *image,
                                opts);
 }
 
+char *qocssd_tmp_image(void)
+{
+    char *path;
+    int fd = g_file_open_tmp("ocssd-test-XXXXXX.img", &path, NULL);
+
+    g_assert(fd >= 0);
+    close(fd);
+    return path;
+}
+
+QOcssd *qocssd_boot_tmp(const char *machine, const char *device_opts_fmt,
+                        ...)
+{
+    g_autofree char *opts = NULL;
+    char *image = qocssd_tmp_image();
+    va_list ap;
+    QOcssd *o;
+
+    va_start(ap, device_opts_fmt);
+    opts = g_strdup_vprintf(device_opts_fmt, ap);
+    va_end(ap);
+    o = qocssd_boot(machine, image, "%s", opts);
+    o->image = image;
+    return o;
+}
+
 void qocssd_shutdown(QOcssd *o)
 {
     if (o->mapped) {
@@ -77,6 +103,10 @@ void qocssd_shutdown(QOcssd *o)
     }
     if (o->qs) {
         qtest_shutdown(o->qs);
+    }
+    if (o->image) {
+        unlink(o->image);
+        g_free(o->image);
     }
     g_free(o);
 }
@@ -125,7 +155,7 @@ void qocssd_ring_cq(QOcssd *o, uint16_t qid, uint32_t head)
 static void qocssd_queue_init(QOcssd *o, QOcssdQueue *q, uint16_t size,
                               size_t entry)
 {
-    q->addr = qocssd_alloc(o, size * entry);
+    q->addr = qocssd_alloc_page(o, size * entry);
     q->size = size;
     q->head = q->tail = 0;
     q->phase = 1;
@@ -148,6 +178,7 @@ void qocssd_start(QOcssd *o)
     qocssd_writeq(o, NVME_REG_ASQ, o->sq[0].addr);
     qocssd_writeq(o, NVME_REG_ACQ, o->cq[0].addr);
     NVME_SET_CC_EN(cc, 1);
+    NVME_SET_CC_MPS(cc, ctz32(o->page_size) - 12);
     NVME_SET_CC_IOSQES(cc, 6);
     NVME_SET_CC_IOCQES(cc, 4);
     qocssd_writel(o, NVME_REG_CC, cc);
@@ -173,6 +204,13 @@ void qocssd_start_io(QOcssd *o)
 uint64_t qocssd_alloc(QOcssd *o, size_t size)
 {
     return guest_alloc(o->alloc, MAX(size, 1));
+}
+
+uint64_t qocssd_alloc_page(QOcssd *o, size_t size)
+{
+    /* The allocator's pages are 4 KiB. */
+    return ROUND_UP(qocssd_alloc(o, size + o->page_size - 4096),
+                    o->page_size);
 }
 
 void qocssd_memwrite(QOcssd *o, uint64_t addr, const void *buf, size_t len)
@@ -237,12 +275,19 @@ uint16_t qocssd_submit(QOcssd *o, uint16_t qid, NvmeCmd *cmd)
     return o->next_cid;
 }
 
-bool qocssd_poll(QOcssd *o, uint16_t qid, NvmeCqe *cqe)
+bool qocssd_peek(QOcssd *o, uint16_t qid, NvmeCqe *cqe)
 {
     QOcssdQueue *cq = &o->cq[qid];
 
     qocssd_memread(o, cq->addr + (uint64_t)cq->head * 16, cqe, 16);
-    if ((le16_to_cpu(cqe->status) & 1) != cq->phase) {
+    return (le16_to_cpu(cqe->status) & 1) == cq->phase;
+}
+
+bool qocssd_poll(QOcssd *o, uint16_t qid, NvmeCqe *cqe)
+{
+    QOcssdQueue *cq = &o->cq[qid];
+
+    if (!qocssd_peek(o, qid, cqe)) {
         return false;
     }
     cq->head = (cq->head + 1) % cq->size;
@@ -442,6 +487,23 @@ uint16_t qocssd_chunk_info(QOcssd *o, uint64_t chunk, OcssdChunkDescriptor *d)
 {
     return qocssd_get_log(o, OCSSD_LOG_CHUNK_INFO, 1, chunk * sizeof(*d),
                           sizeof(*d), false, d);
+}
+
+uint16_t qocssd_aer_submit(QOcssd *o)
+{
+    NvmeCmd cmd = { .opcode = NVME_ADM_CMD_ASYNC_EV_REQ };
+
+    return qocssd_submit(o, 0, &cmd);
+}
+
+void qocssd_aer_expect(QOcssd *o, uint8_t type, uint8_t info, uint8_t log)
+{
+    NvmeCqe cqe;
+
+    qocssd_wait(o, 0, &cqe);
+    g_assert_cmphex(qocssd_cqe_status(&cqe), ==, 0);
+    g_assert_cmphex(le32_to_cpu(cqe.result), ==,
+                    type | info << 8 | log << 16);
 }
 
 /* ---- addressing -------------------------------------------------------- */

@@ -57,11 +57,17 @@ typedef struct QOcssd {
     OcssdIdGeo  geo;            /* after qocssd_read_geometry() */
     uint32_t    sec_size;
     uint32_t    md_size;
+    char        *image;         /* set by qocssd_boot_tmp(), removed at end */
 } QOcssd;
 
 /* Boot a machine ("pc" or "q35") with an ocssd at 04.0 on image. */
 QOcssd *qocssd_boot(const char *machine, const char *image,
                     const char *device_opts_fmt, ...) G_GNUC_PRINTF(3, 4);
+/* qocssd_boot on a new temporary image, which qocssd_shutdown() removes. */
+QOcssd *qocssd_boot_tmp(const char *machine, const char *device_opts_fmt,
+                        ...) G_GNUC_PRINTF(2, 3);
+/* A new empty temporary image file (the caller frees and removes it). */
+char *qocssd_tmp_image(void);
 /* Like qocssd_boot with a free-form extra command line (extra drives...). */
 QOcssd *qocssd_boot_cmdline(const char *cmdline_fmt, ...) G_GNUC_PRINTF(1, 2);
 void qocssd_shutdown(QOcssd *o);
@@ -77,7 +83,7 @@ void qocssd_writeq(QOcssd *o, uint64_t off, uint64_t val);
 void qocssd_ring_sq(QOcssd *o, uint16_t qid, uint32_t tail);
 void qocssd_ring_cq(QOcssd *o, uint16_t qid, uint32_t head);
 
-/* Bring-up: admin queues of QOCSSD_QSIZE, CC.EN, CSTS.RDY. */
+/* Bring-up: admin queues of QOCSSD_QSIZE, CC.MPS from page_size, CC.EN. */
 void qocssd_start(QOcssd *o);
 void qocssd_disable(QOcssd *o);
 /* Start, read the geometry, create I/O queue pair 1 (vector 1). */
@@ -93,6 +99,8 @@ uint16_t qocssd_delete_ioq(QOcssd *o, uint16_t qid);
 /* Commands. */
 uint16_t qocssd_submit(QOcssd *o, uint16_t qid, NvmeCmd *cmd);
 bool qocssd_poll(QOcssd *o, uint16_t qid, NvmeCqe *cqe);
+/* Whether the next CQE of qid is posted; neither consumes nor rings. */
+bool qocssd_peek(QOcssd *o, uint16_t qid, NvmeCqe *cqe);
 void qocssd_wait(QOcssd *o, uint16_t qid, NvmeCqe *cqe);
 uint16_t qocssd_exec(QOcssd *o, uint16_t qid, NvmeCmd *cmd, NvmeCqe *cqe);
 static inline uint16_t qocssd_cqe_status(const NvmeCqe *cqe)
@@ -102,6 +110,8 @@ static inline uint16_t qocssd_cqe_status(const NvmeCqe *cqe)
 
 /* Data buffers in guest memory. */
 uint64_t qocssd_alloc(QOcssd *o, size_t size);
+/* Aligned to the controller memory page size (o->page_size). */
+uint64_t qocssd_alloc_page(QOcssd *o, size_t size);
 void qocssd_memwrite(QOcssd *o, uint64_t addr, const void *buf, size_t len);
 void qocssd_memread(QOcssd *o, uint64_t addr, void *buf, size_t len);
 void qocssd_set_prp(QOcssd *o, NvmeCmd *cmd, uint64_t addr, size_t len);
@@ -121,6 +131,10 @@ uint16_t qocssd_set_features(QOcssd *o, uint8_t fid, uint32_t cdw11,
                              uint32_t *dw0);
 uint16_t qocssd_chunk_info(QOcssd *o, uint64_t chunk,
                            OcssdChunkDescriptor *d);
+/* Submit an Asynchronous Event Request; it completes at an event. */
+uint16_t qocssd_aer_submit(QOcssd *o);
+/* The next admin completion: a successful AER reporting type/info/log. */
+void qocssd_aer_expect(QOcssd *o, uint8_t type, uint8_t info, uint8_t log);
 
 /* Geometry-aware addressing (after qocssd_read_geometry()). */
 uint64_t qocssd_lba(QOcssd *o, uint32_t grp, uint32_t pu, uint32_t chk,
