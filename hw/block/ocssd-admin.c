@@ -565,7 +565,9 @@ void ocssd_features_init(OcssdCtrl *n)
     f->write_atomicity = 0;
     f->async_config = 0;
     f->media_feedback = 0;
+    /* A controller reset starts the timestamp again from 0. */
     f->timestamp = 0;
+    f->timestamp_set_ms = qemu_clock_get_ms(QEMU_CLOCK_VIRTUAL);
     f->timestamp_set = false;
     for (i = 0; i < n->num_vectors; i++) {
         f->iv_config[i] = i;
