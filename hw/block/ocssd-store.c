@@ -656,7 +656,11 @@ void ocssd_store_set_dirty_flag(OcssdCtrl *n, bool dirty)
     uint32_t flags = le32_to_cpu(s->header.flags);
     Error *err = NULL;
 
-    if (s->read_only || !s->blk ||
+    /*
+     * Only an image the store opened (s->chunk is allocated once every
+     * check has passed): a refused image keeps its header, DIRTY too.
+     */
+    if (s->read_only || !s->blk || !s->chunk ||
         !!(flags & OCSSD_IMAGE_FLAG_DIRTY) == dirty) {
         return;
     }
