@@ -497,15 +497,11 @@ void ocssd_fault_add_properties(Object *obj)
     }
 }
 
-bool ocssd_fault_init(OcssdCtrl *n, Error **errp)
+/* Parse every rule file into f (resetfail, writefail, readfail, highecc). */
+static bool ocssd_fault_load_files(OcssdCtrl *n, OcssdFault *f, Error **errp)
 {
-    OcssdFault *f = &n->fault;
     OcssdParams *p = &n->params;
 
-    f->rng = p->seed ? p->seed : g_random_int() | (uint64_t)g_random_int()
-                                                   << 32;
-    f->once = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
-                                    NULL);
     return ocssd_fault_load_rules(n, "resetfail", p->resetfail, false, false,
                                   &f->resetfail, errp) &&
            ocssd_fault_load_rules(n, "writefail", p->writefail, true, true,
@@ -516,22 +512,52 @@ bool ocssd_fault_init(OcssdCtrl *n, Error **errp)
                                   &f->highecc, errp);
 }
 
+static void ocssd_fault_free_rules(OcssdFault *f)
+{
+    GArray **rules[] = { &f->resetfail, &f->writefail, &f->readfail,
+                         &f->highecc };
+    int i;
+
+    for (i = 0; i < ARRAY_SIZE(rules); i++) {
+        if (*rules[i]) {
+            g_array_free(*rules[i], true);
+            *rules[i] = NULL;
+        }
+    }
+}
+
+/*
+ * Check the rule files against the medium's geometry without keeping
+ * them.  The store calls this before it writes anything, so that a bad
+ * file refuses the device before an empty image is formatted or an
+ * existing one is touched.
+ */
+bool ocssd_fault_check_files(OcssdCtrl *n, Error **errp)
+{
+    OcssdFault tmp = { 0 };
+    bool ok = ocssd_fault_load_files(n, &tmp, errp);
+
+    ocssd_fault_free_rules(&tmp);
+    return ok;
+}
+
+bool ocssd_fault_init(OcssdCtrl *n, Error **errp)
+{
+    OcssdFault *f = &n->fault;
+    OcssdParams *p = &n->params;
+
+    f->rng = p->seed ? p->seed : g_random_int() | (uint64_t)g_random_int()
+                                                   << 32;
+    f->once = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+                                    NULL);
+    return ocssd_fault_load_files(n, f, errp);
+}
+
 void ocssd_fault_cleanup(OcssdCtrl *n)
 {
     OcssdFault *f = &n->fault;
 
-    if (f->resetfail) {
-        g_array_free(f->resetfail, true);
-    }
-    if (f->writefail) {
-        g_array_free(f->writefail, true);
-    }
-    if (f->readfail) {
-        g_array_free(f->readfail, true);
-    }
-    if (f->highecc) {
-        g_array_free(f->highecc, true);
-    }
+    ocssd_fault_free_rules(f);
     if (f->once) {
         g_hash_table_destroy(f->once);
     }

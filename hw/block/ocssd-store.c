@@ -518,7 +518,8 @@ static bool ocssd_store_format(OcssdCtrl *n, Error **errp)
     }
     ocssd_image_layout(&p, &s->layout);
     ocssd_media_init(&n->media, &p);
-    if (!ocssd_fault_apply_chunkinfo(n, errp)) {
+    if (!ocssd_fault_apply_chunkinfo(n, errp) ||
+        !ocssd_fault_check_files(n, errp)) {
         return false;
     }
     qemu_uuid_generate(&n->uuid);
@@ -594,6 +595,9 @@ static bool ocssd_store_load(OcssdCtrl *n, int64_t len, Error **errp)
         error_prepend(errp, "ocssd: refusing the image (left unchanged): ");
         return false;
     }
+    if (!ocssd_fault_check_files(n, errp)) {
+        return false;
+    }
     memcpy(n->uuid.data, s->header.uuid, sizeof(n->uuid.data));
     if (n->params.chunkinfo) {
         warn_report("ocssd: chunkinfo=%s ignored: it presets a new image "
@@ -625,6 +629,7 @@ static bool ocssd_store_load(OcssdCtrl *n, int64_t len, Error **errp)
 bool ocssd_store_open(OcssdCtrl *n, Error **errp)
 {
     OcssdStore *s = &n->store;
+    Error *err = NULL;
     int64_t len;
 
     s->blk = n->blkconf.blk;
@@ -638,15 +643,20 @@ bool ocssd_store_open(OcssdCtrl *n, Error **errp)
                                        errp)) {
         return false;
     }
-    if (len == 0) {
-        if (s->read_only) {
-            error_setg(errp, "ocssd: the image is empty and read-only, so "
-                       "it cannot be formatted");
-            return false;
-        }
-        return ocssd_store_format(n, errp);
+    if (len == 0 && s->read_only) {
+        error_setg(&err, "ocssd: the image is empty and read-only, so it "
+                   "cannot be formatted");
+    } else if (len == 0) {
+        ocssd_store_format(n, &err);
+    } else {
+        ocssd_store_load(n, len, &err);
     }
-    return ocssd_store_load(n, len, errp);
+    if (err) {
+        trace_ocssd_err_store_refused(len, error_get_pretty(err));
+        error_propagate(errp, err);
+        return false;
+    }
+    return true;
 }
 
 /* The header's DIRTY flag says whether a device has the image open. */
