@@ -35,7 +35,14 @@ uint16_t ocssd_dma_read_guest(OcssdCtrl *n, hwaddr addr, void *buf,
     return NVME_SUCCESS;
 }
 
-/* PRP1, then PRP2 as a second page or as a (chained) PRP list. */
+/*
+ * PRP1, then PRP2 as a second page or as a (chained) PRP list.  PRP2 may
+ * point anywhere (qword aligned) into a list page; the last entry of a
+ * list page chains to the next page, which is page aligned like every
+ * other PRP list entry.  A list page must describe at least one data page,
+ * so that a chain always makes progress (a list that starts in the last
+ * slot of its page, or chains to itself there, would loop forever).
+ */
 static uint16_t ocssd_map_prp(OcssdCtrl *n, OcssdRequest *req,
                               QEMUSGList *qsg, uint64_t prp1, uint64_t prp2,
                               size_t len)
@@ -76,6 +83,11 @@ static uint16_t ocssd_map_prp(OcssdCtrl *n, OcssdRequest *req,
         unsigned ndata = pages > room ? room - 1 : nread, i;
         uint16_t status;
 
+        if (!ndata) {
+            return ocssd_dma_error(req, NVME_INVALID_PRP_OFFSET,
+                                   "PRP list page holds no data entry, "
+                                   "only a chain pointer", list_addr);
+        }
         status = ocssd_dma_read_guest(n, list_addr, list, nread * 8);
         if (status) {
             return status;
@@ -93,10 +105,10 @@ static uint16_t ocssd_map_prp(OcssdCtrl *n, OcssdRequest *req,
         }
         if (len) {
             list_addr = le64_to_cpu(list[room - 1]);
-            if (list_addr & 7) {
+            if (list_addr & (psz - 1)) {
                 return ocssd_dma_error(req, NVME_INVALID_PRP_OFFSET,
-                                       "chained PRP list pointer is not "
-                                       "qword aligned", list_addr);
+                                       "chained PRP list pointer has an "
+                                       "offset", list_addr);
             }
         }
     }
@@ -106,11 +118,12 @@ static uint16_t ocssd_map_prp(OcssdCtrl *n, OcssdRequest *req,
 /*
  * An SGL: data block descriptors, chained through segment descriptors
  * (each the last of its segment) up to a last segment.  It must describe
- * exactly len bytes.
+ * exactly len bytes, or the command fails with len_status (Data or
+ * Metadata SGL Length Invalid).
  */
 static uint16_t ocssd_map_sgl(OcssdCtrl *n, OcssdRequest *req,
                               QEMUSGList *qsg, const NvmeSglDescriptor *first,
-                              size_t len)
+                              size_t len, uint16_t len_status)
 {
     g_autofree NvmeSglDescriptor *seg = NULL;
     const NvmeSglDescriptor *d = first;
@@ -134,7 +147,7 @@ static uint16_t ocssd_map_sgl(OcssdCtrl *n, OcssdRequest *req,
             switch (type) {
             case NVME_SGL_DESCR_TYPE_DATA_BLOCK:
                 if (dlen > remaining) {
-                    return ocssd_dma_error(req, NVME_DATA_SGL_LEN_INVALID,
+                    return ocssd_dma_error(req, len_status,
                                            "SGL describes more data than "
                                            "the command moves", dlen);
                 }
@@ -190,7 +203,7 @@ static uint16_t ocssd_map_sgl(OcssdCtrl *n, OcssdRequest *req,
         d = seg;
     }
     if (remaining) {
-        return ocssd_dma_error(req, NVME_DATA_SGL_LEN_INVALID,
+        return ocssd_dma_error(req, len_status,
                                "SGL describes less data than the command "
                                "moves", remaining);
     }
@@ -229,7 +242,8 @@ uint16_t ocssd_map_dptr(OcssdCtrl *n, OcssdRequest *req, size_t len)
         break;
     case NVME_PSDT_SGL_MPTR_CONTIGUOUS:
     case NVME_PSDT_SGL_MPTR_SGL:
-        status = ocssd_map_sgl(n, req, &req->qsg, &cmd->dptr.sgl, len);
+        status = ocssd_map_sgl(n, req, &req->qsg, &cmd->dptr.sgl, len,
+                               NVME_DATA_SGL_LEN_INVALID);
         break;
     default:
         status = ocssd_dma_error(req, NVME_INVALID_FIELD,
@@ -271,7 +285,8 @@ uint16_t ocssd_map_mptr(OcssdCtrl *n, OcssdRequest *req, size_t len)
         if (status) {
             return status;
         }
-        return ocssd_map_sgl(n, req, &req->meta_qsg, &desc, len);
+        return ocssd_map_sgl(n, req, &req->meta_qsg, &desc, len,
+                             NVME_MD_SGL_LEN_INVALID);
     default:
         return ocssd_dma_error(req, NVME_INVALID_FIELD, "reserved PSDT value",
                                cmd->flags);
