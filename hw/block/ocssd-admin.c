@@ -648,9 +648,10 @@ static uint16_t ocssd_admin_get_features(OcssdCtrl *n, OcssdRequest *req)
         return ocssd_invalid(req, NVME_INVALID_FIELD, CDW(10),
                              "reserved feature select value");
     }
-    if ((cap & NVME_FEAT_CAP_NS) && !ocssd_nsid_ok(nsid, true)) {
+    /* Set Features may name every namespace, Get Features one only. */
+    if ((cap & NVME_FEAT_CAP_NS) && !ocssd_nsid_ok(nsid, false)) {
         return ocssd_invalid(req, NVME_INVALID_NSID, offsetof(NvmeCmd, nsid),
-                             "namespace feature: no such namespace");
+                             "namespace feature: not one namespace");
     }
     if (sel == NVME_GETFEAT_SELECT_CAP) {
         req->cqe.result = cpu_to_le32(cap);
