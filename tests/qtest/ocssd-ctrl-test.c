@@ -103,19 +103,6 @@ static void setf(QOcssd *o, uint8_t fid, uint32_t cdw11)
     g_assert_cmphex(qocssd_set_features(o, fid, cdw11, NULL), ==, 0);
 }
 
-/* Wait until the next CQE of qid is posted, without consuming it. */
-static void wait_posted(QOcssd *o, uint16_t qid, NvmeCqe *cqe)
-{
-    unsigned i;
-
-    for (i = 0; i < SPIN; i++) {
-        if (qocssd_peek(o, qid, cqe)) {
-            return;
-        }
-    }
-    g_error("no completion posted on queue %u", qid);
-}
-
 /* Take n completions of qid, in order. */
 static void take(QOcssd *o, uint16_t qid, NvmeCqe *cqe, unsigned n)
 {
@@ -1307,7 +1294,7 @@ static void test_cq_full(void)
         cmd.opcode = i < 3 ? 0x7f : NVME_CMD_FLUSH;
         cid[i] = qocssd_submit(o, 2, &cmd);
     }
-    wait_posted(o, 2, &first);
+    qocssd_wait_posted(o, 2, &first);
     settle(o);
     /* Nothing overwrote the first entry or went past it. */
     qocssd_memread(o, o->cq[2].addr, &cqe, sizeof(cqe));
@@ -1484,7 +1471,7 @@ static void test_intx(void)
 
     cmd.nsid = cpu_to_le32(1);
     qocssd_submit(o, 1, &cmd);
-    wait_posted(o, 1, &cqe);
+    qocssd_wait_posted(o, 1, &cqe);
     g_assert_true(qtest_get_irq(o->qts, INTX_IRQ));
     /* Masking another vector changes nothing; masking vector 1 does. */
     qocssd_writel(o, NVME_REG_INTMS, 1 << 0);
@@ -1503,7 +1490,7 @@ static void test_intx(void)
     /* A completion while masked is signalled at unmask. */
     qocssd_writel(o, NVME_REG_INTMS, 1 << 1);
     qocssd_submit(o, 1, &cmd);
-    wait_posted(o, 1, &cqe);
+    qocssd_wait_posted(o, 1, &cqe);
     settle(o);
     g_assert_false(qtest_get_irq(o->qts, INTX_IRQ));
     qocssd_writel(o, NVME_REG_INTMC, 1 << 1);
@@ -1519,7 +1506,7 @@ static void test_intx(void)
     cmd.opcode = NVME_ADM_CMD_GET_FEATURES;
     cmd.cdw10 = cpu_to_le32(NVME_ARBITRATION);
     qocssd_submit(o, 0, &cmd);
-    wait_posted(o, 0, &cqe);
+    qocssd_wait_posted(o, 0, &cqe);
     g_assert_true(qtest_get_irq(o->qts, INTX_IRQ));
     g_assert_true(qocssd_poll(o, 0, &cqe));
     g_assert_false(qtest_get_irq(o->qts, INTX_IRQ));

@@ -298,16 +298,22 @@ bool qocssd_poll(QOcssd *o, uint16_t qid, NvmeCqe *cqe)
     return true;
 }
 
-void qocssd_wait(QOcssd *o, uint16_t qid, NvmeCqe *cqe)
+void qocssd_wait_posted(QOcssd *o, uint16_t qid, NvmeCqe *cqe)
 {
     unsigned i;
 
     for (i = 0; i < QOCSSD_POLL_LIMIT; i++) {
-        if (qocssd_poll(o, qid, cqe)) {
+        if (qocssd_peek(o, qid, cqe)) {
             return;
         }
     }
     g_error("ocssd: no completion on queue %u", qid);
+}
+
+void qocssd_wait(QOcssd *o, uint16_t qid, NvmeCqe *cqe)
+{
+    qocssd_wait_posted(o, qid, cqe);
+    g_assert_true(qocssd_poll(o, qid, cqe));
 }
 
 uint16_t qocssd_exec(QOcssd *o, uint16_t qid, NvmeCmd *cmd, NvmeCqe *cqe)

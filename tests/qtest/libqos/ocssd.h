@@ -101,6 +101,8 @@ uint16_t qocssd_submit(QOcssd *o, uint16_t qid, NvmeCmd *cmd);
 bool qocssd_poll(QOcssd *o, uint16_t qid, NvmeCqe *cqe);
 /* Whether the next CQE of qid is posted; neither consumes nor rings. */
 bool qocssd_peek(QOcssd *o, uint16_t qid, NvmeCqe *cqe);
+/* Wait for the next CQE of qid to be posted; qocssd_wait() consumes it. */
+void qocssd_wait_posted(QOcssd *o, uint16_t qid, NvmeCqe *cqe);
 void qocssd_wait(QOcssd *o, uint16_t qid, NvmeCqe *cqe);
 uint16_t qocssd_exec(QOcssd *o, uint16_t qid, NvmeCmd *cmd, NvmeCqe *cqe);
 static inline uint16_t qocssd_cqe_status(const NvmeCqe *cqe)
