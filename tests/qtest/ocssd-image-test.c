@@ -93,13 +93,14 @@ static char *file_sha256(const char *path)
 
 /*
  * Boot QEMU on img (the device "oc" at 04.0) with I/O queue pair 1 ready.
- * drive_opts go to -drive, dev_opts to -device, extra to the command line.
+ * drive_opts go to -drive (the format first), dev_opts to -device, extra
+ * to the command line.
  */
 static QOcssd *boot_with(const char *img, const char *drive_opts,
                          const char *dev_opts, const char *extra)
 {
     QOcssd *o = qocssd_boot_cmdline("-machine q35 -drive if=none,id=oc0,"
-                                    "file=%s,format=raw%s -device ocssd,"
+                                    "file=%s,%s -device ocssd,"
                                     "drive=oc0,addr=04.0,id=oc%s%s %s", img,
                                     drive_opts, *dev_opts ? "," : "",
                                     dev_opts, extra);
@@ -110,18 +111,18 @@ static QOcssd *boot_with(const char *img, const char *drive_opts,
 
 static QOcssd *boot(const char *img, const char *dev_opts)
 {
-    return boot_with(img, "", dev_opts, "");
+    return boot_with(img, "format=raw", dev_opts, "");
 }
 
 /* Boot with a pid file, so that crash() can kill -9 this QEMU. */
-static QOcssd *boot_killable(const char *img, const char *dev_opts,
-                             char **pidfile)
+static QOcssd *boot_killable(const char *img, const char *drive_opts,
+                             const char *dev_opts, char **pidfile)
 {
     g_autofree char *extra = NULL;
 
     *pidfile = side_file(img, "pid", NULL);
     extra = g_strdup_printf("-pidfile %s", *pidfile);
-    return boot_with(img, "", dev_opts, extra);
+    return boot_with(img, drive_opts, dev_opts, extra);
 }
 
 /*
@@ -260,9 +261,13 @@ static char *tool_path(void)
     return path;
 }
 
-/* `ocssd-img check img` exits clean and prints each of needles. */
-static void tool_check_clean(const char *img, const char *const *needles)
+/*
+ * `ocssd-img check img` exits with want (0 clean, 2 corrupt), prints each
+ * of needles, and leaves img as it was.
+ */
+static void tool_check(const char *img, int want, const char *const *needles)
 {
+    g_autofree char *before = file_sha256(img), *after = NULL;
     g_autofree char *tool = tool_path(), *out = NULL, *err = NULL;
     g_autoptr(GError) gerr = NULL;
     char *argv[] = { tool, (char *)"check", (char *)img, NULL };
@@ -276,11 +281,13 @@ static void tool_check_clean(const char *img, const char *const *needles)
                       &gerr)) {
         g_error("cannot run %s: %s", tool, gerr->message);
     }
-    if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-        g_error("ocssd-img check failed (status 0x%x):\n%s%s", status, out,
-                err);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != want) {
+        g_error("ocssd-img check: status 0x%x, expected exit %d:\n%s%s",
+                status, want, out, err);
     }
     expect_text(out, needles);
+    after = file_sha256(img);
+    g_assert_cmpstr(after, ==, before);
 }
 
 /* ---- the image file, read and patched directly ------------------------- */
@@ -766,7 +773,8 @@ static void test_contradicting_props(void)
 static void test_crash_flush(void)
 {
     char *img = qocssd_tmp_image(), *pidfile;
-    QOcssd *o = boot_killable(img, GEO ",mw_cunits=0", &pidfile);
+    QOcssd *o = boot_killable(img, "format=raw", GEO ",mw_cunits=0",
+                             &pidfile);
     const ChunkWant want[] = {
         { 1, OCSSD_CHUNK_OPEN, 8, 0 },
         { 3, OCSSD_CHUNK_CLOSED, CLBA, 0 },
@@ -792,7 +800,7 @@ static void test_crash_flush(void)
     crash(o, pidfile);
 
     expect_header(img, true, 1, 0);
-    tool_check_clean(img, dirty_note);
+    tool_check(img, 0, dirty_note);
 
     o = boot(img, "");
     g_assert_cmphex(qocssd_chunk_info(o, 1, &d), ==, 0);
@@ -817,7 +825,7 @@ static void test_crash_flush(void)
     expect_header(img, true, 2, 1);
     finish(o);
     expect_header(img, false, 2, 1);
-    tool_check_clean(img, clean);
+    tool_check(img, 0, clean);
     drop_image(img);
 }
 
@@ -825,7 +833,7 @@ static void test_crash_flush(void)
 static void test_crash_fua(void)
 {
     char *img = qocssd_tmp_image(), *pidfile;
-    QOcssd *o = boot_killable(img, GEO, &pidfile);
+    QOcssd *o = boot_killable(img, "format=raw", GEO, &pidfile);
     const ChunkWant want[] = {
         { 2, OCSSD_CHUNK_CLOSED, CLBA, 0 },
         { 9, OCSSD_CHUNK_OPEN, 4, 0 },
@@ -848,7 +856,7 @@ static void test_crash_fua(void)
     crash(o, pidfile);
 
     expect_image_chunks(img, want, ARRAY_SIZE(want));
-    tool_check_clean(img, dirty_note);
+    tool_check(img, 0, dirty_note);
     o = boot(img, "");
     expect_chunks(o, want, ARRAY_SIZE(want));
     rd_check(o, 2, 0, CLBA, 1);
@@ -856,6 +864,149 @@ static void test_crash_fua(void)
     rd_check(o, 9, 0, 4, 3);
     rd_check(o, 14, 0, 8, 3);
     expect_smart(o, 2, 1);
+    finish(o);
+    drop_image(img);
+}
+
+/*
+ * Unflushed writes, then a VM stop or a completed shutdown notification:
+ * the image holds everything, so kill -9 then loses nothing.  A stopped
+ * VM has left the image clean too (no unsafe shutdown).
+ */
+static void crash_after(bool stop)
+{
+    char *img = qocssd_tmp_image(), *pidfile;
+    QOcssd *o = boot_killable(img, "format=raw", GEO ",mw_cunits=0",
+                              &pidfile);
+    const ChunkWant want[] = {
+        { 1, OCSSD_CHUNK_OPEN, 24, 0 },
+        { 8, OCSSD_CHUNK_CLOSED, CLBA, 0 },
+    };
+
+    g_assert_cmphex(wr(o, 1, 0, 24, 1, 0), ==, 0);
+    g_assert_cmphex(wr(o, 8, 0, CLBA, 2, 0), ==, 0);
+    if (stop) {
+        qtest_qmp_assert_success(o->qts, "{'execute': 'stop'}");
+        expect_header(img, false, 1, 0);
+    } else {
+        shutdown_notify(o);
+    }
+    expect_image_chunks(img, want, ARRAY_SIZE(want));
+    crash(o, pidfile);
+
+    o = boot(img, "");
+    expect_chunks(o, want, ARRAY_SIZE(want));
+    rd_check(o, 1, 0, 24, 1);
+    rd_check(o, 8, 0, CLBA, 2);
+    if (stop) {
+        expect_smart(o, 2, 0);
+    }
+    finish(o);
+    drop_image(img);
+}
+
+static void test_crash_after_stop(void)
+{
+    crash_after(true);
+}
+
+static void test_crash_after_shutdown(void)
+{
+    crash_after(false);
+}
+
+/* Run QTEST_QEMU_IMG with args; false if there is none. */
+static bool qemu_img(const char *const *args)
+{
+    const char *tool = g_getenv("QTEST_QEMU_IMG");
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autoptr(GError) gerr = NULL;
+    g_autofree char *out = NULL;
+    int status;
+
+    if (!tool) {
+        return false;
+    }
+    g_ptr_array_add(argv, (char *)tool);
+    for (; *args; args++) {
+        g_ptr_array_add(argv, (char *)*args);
+    }
+    g_ptr_array_add(argv, NULL);
+    if (!g_spawn_sync(NULL, (char **)argv->pdata, NULL,
+                      G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL,
+                      &status, &gerr)) {
+        g_error("cannot run %s: %s", tool, gerr->message);
+    }
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+    return true;
+}
+
+/*
+ * The image on another block driver: an empty qcow2 file is formatted,
+ * and what a Flush covered survives kill -9 in it.
+ */
+static void test_qcow2(void)
+{
+    char *img = qocssd_tmp_image(), *pidfile;
+    const char *create[] = { "create", "-q", "-f", "qcow2", img, "0", NULL };
+    const ChunkWant want[] = {
+        { 3, OCSSD_CHUNK_OPEN, 16, 0 },
+        { 4, OCSSD_CHUNK_FREE, 0, 1 },
+        { 6, OCSSD_CHUNK_CLOSED, CLBA, 0 },
+    };
+    QOcssd *o;
+
+    if (!qemu_img(create)) {
+        g_test_skip("QTEST_QEMU_IMG is not set");
+        drop_image(img);
+        return;
+    }
+    o = boot_killable(img, "format=qcow2", GEO ",mw_cunits=0", &pidfile);
+    g_assert_cmphex(wr(o, 3, 0, 16, 1, 0), ==, 0);
+    g_assert_cmphex(wr(o, 4, 0, CLBA, 2, 0), ==, 0);
+    g_assert_cmphex(vreset(o, 4), ==, 0);
+    g_assert_cmphex(wr(o, 6, 0, CLBA, 3, 0), ==, 0);
+    g_assert_cmphex(qocssd_flush(o, 1), ==, 0);
+    crash(o, pidfile);
+
+    o = boot_with(img, "format=qcow2", "", "");
+    expect_chunks(o, want, ARRAY_SIZE(want));
+    rd_check(o, 3, 0, 16, 1);
+    rd_expect(o, 4, 0, 8, 0, 0);
+    rd_check(o, 6, 0, CLBA, 3);
+    expect_smart(o, 2, 1);
+    finish(o);
+    drop_image(img);
+}
+
+/* 512-byte sectors without metadata: the same over a restart. */
+static void test_restart_512(void)
+{
+    char *img = qocssd_tmp_image();
+    QOcssd *o = boot(img, GEO ",sec_size=512,md_size=0,ws_min=8,ws_opt=16,"
+                     "mw_cunits=0");
+    const ChunkWant want[] = {
+        { 0, OCSSD_CHUNK_CLOSED, CLBA, 0 },
+        { 15, OCSSD_CHUNK_OPEN, 8, 0 },
+    };
+    OcssdImageHeader h;
+
+    g_assert_cmpuint(o->sec_size, ==, 512);
+    g_assert_cmpuint(o->md_size, ==, 0);
+    g_assert_cmphex(wr(o, 0, 0, CLBA, 1, 0), ==, 0);
+    g_assert_cmphex(wr(o, 15, 0, 8, 2, 0), ==, 0);
+    finish(o);
+    img_header(img, &h);
+    g_assert_cmpuint(le64_to_cpu(h.meta_size), ==, 0);
+    g_assert_cmpuint(file_size(img), ==, 4096 + 4096 + NCHUNK * CLBA * 512);
+
+    o = boot(img, "");
+    g_assert_cmpuint(o->sec_size, ==, 512);
+    g_assert_cmpuint(le32_to_cpu(o->geo.ws_min), ==, 8);
+    expect_chunks(o, want, ARRAY_SIZE(want));
+    rd_check(o, 0, 0, CLBA, 1);
+    rd_check(o, 15, 0, 8, 2);
     finish(o);
     drop_image(img);
 }
@@ -1036,6 +1187,7 @@ static const Malformed malformed[] = {
 static void test_malformed(const void *opaque)
 {
     const Malformed *c = opaque;
+    const char *none[] = { NULL };
     unsigned dirty;
 
     for (dirty = 0; dirty < 2; dirty++) {
@@ -1053,6 +1205,8 @@ static void test_malformed(const void *opaque)
         }
         c->damage(img, c->arg);
         expect_refused(img, "", "", needles);
+        /* ocssd-img refuses what the device refuses. */
+        tool_check(img, 2, none);
         /* The same with the image's own geometry given. */
         expect_refused(img, "", MGEO, needles);
         drop_image(img);
@@ -1061,11 +1215,15 @@ static void test_malformed(const void *opaque)
 
 /* ---- read-only drives ---------------------------------------------------- */
 
-/* readonly=on: reads work, writes and resets are Write Faults, no writes. */
+/*
+ * readonly=on: reads work, writes and resets are Write Faults, and the
+ * image (here one a kill -9 left dirty) is not written at all.
+ */
 static void test_read_only(void)
 {
-    char *img = qocssd_tmp_image();
-    QOcssd *o = boot(img, GEO ",mw_cunits=0");
+    char *img = qocssd_tmp_image(), *pidfile;
+    QOcssd *o = boot_killable(img, "format=raw", GEO ",mw_cunits=0",
+                              &pidfile);
     const ChunkWant want[] = {
         { 1, OCSSD_CHUNK_OPEN, 8, 0 },
         { 2, OCSSD_CHUNK_CLOSED, CLBA, 0 },
@@ -1078,10 +1236,12 @@ static void test_read_only(void)
 
     g_assert_cmphex(wr(o, 1, 0, 8, 1, 0), ==, 0);
     g_assert_cmphex(wr(o, 2, 0, CLBA, 2, 0), ==, 0);
-    finish(o);
+    g_assert_cmphex(qocssd_flush(o, 1), ==, 0);
+    crash(o, pidfile);
+    expect_header(img, true, 1, 0);
     before = file_sha256(img);
 
-    o = boot_with(img, ",readonly=on", "", "");
+    o = boot_with(img, "format=raw,readonly=on", "", "");
     expect_chunks(o, want, ARRAY_SIZE(want));
     rd_check(o, 1, 0, 8, 1);
     rd_check(o, 2, 0, CLBA, 2);
@@ -1099,6 +1259,7 @@ static void test_read_only(void)
     smart_log(o, &s);
     g_assert_cmphex(s.critical_warning & NVME_SMART_MEDIA_READ_ONLY, ==,
                     NVME_SMART_MEDIA_READ_ONLY);
+    g_assert_cmpuint(le64_to_cpu(s.unsafe_shutdowns[0]), ==, 0);
     shutdown_notify(o);
     finish(o);
     after = file_sha256(img);
@@ -1670,6 +1831,11 @@ int main(int argc, char **argv)
                    test_contradicting_props);
     qtest_add_func("/ocssd/image/crash/flush", test_crash_flush);
     qtest_add_func("/ocssd/image/crash/fua", test_crash_fua);
+    qtest_add_func("/ocssd/image/crash/after-stop", test_crash_after_stop);
+    qtest_add_func("/ocssd/image/crash/after-shutdown",
+                   test_crash_after_shutdown);
+    qtest_add_func("/ocssd/image/qcow2", test_qcow2);
+    qtest_add_func("/ocssd/image/restart-512", test_restart_512);
     for (i = 0; i < ARRAY_SIZE(malformed); i++) {
         g_autofree char *path = g_strdup_printf("/ocssd/image/malformed/%s",
                                                 malformed[i].name);
