@@ -7,6 +7,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/module.h"
+#include "qemu/host-utils.h"
 #include "../libqtest.h"
 #include "libqos-pc.h"
 #include "hw/pci/pci_regs.h"
