@@ -125,6 +125,13 @@ static QOcssd *boot_killable(const char *img, const char *drive_opts,
     return boot_with(img, drive_opts, dev_opts, extra);
 }
 
+/* A new raw image, the small geometry without MW_CUNITS window, killable. */
+static QOcssd *boot_new_killable(char **img, char **pidfile)
+{
+    *img = qocssd_tmp_image();
+    return boot_killable(*img, "format=raw", GEO ",mw_cunits=0", pidfile);
+}
+
 /*
  * kill -9 the QEMU.  libqtest counts a QEMU that a signal killed as a
  * failure when it reaps it (qtest_quit(), and qtest_kill_qemu() only
@@ -772,9 +779,8 @@ static void test_contradicting_props(void)
  */
 static void test_crash_flush(void)
 {
-    char *img = qocssd_tmp_image(), *pidfile;
-    QOcssd *o = boot_killable(img, "format=raw", GEO ",mw_cunits=0",
-                             &pidfile);
+    char *img, *pidfile;
+    QOcssd *o = boot_new_killable(&img, &pidfile);
     const ChunkWant want[] = {
         { 1, OCSSD_CHUNK_OPEN, 8, 0 },
         { 3, OCSSD_CHUNK_CLOSED, CLBA, 0 },
@@ -875,9 +881,8 @@ static void test_crash_fua(void)
  */
 static void crash_after(bool stop)
 {
-    char *img = qocssd_tmp_image(), *pidfile;
-    QOcssd *o = boot_killable(img, "format=raw", GEO ",mw_cunits=0",
-                              &pidfile);
+    char *img, *pidfile;
+    QOcssd *o = boot_new_killable(&img, &pidfile);
     const ChunkWant want[] = {
         { 1, OCSSD_CHUNK_OPEN, 24, 0 },
         { 8, OCSSD_CHUNK_CLOSED, CLBA, 0 },
@@ -1221,9 +1226,8 @@ static void test_malformed(const void *opaque)
  */
 static void test_read_only(void)
 {
-    char *img = qocssd_tmp_image(), *pidfile;
-    QOcssd *o = boot_killable(img, "format=raw", GEO ",mw_cunits=0",
-                              &pidfile);
+    char *img, *pidfile;
+    QOcssd *o = boot_new_killable(&img, &pidfile);
     const ChunkWant want[] = {
         { 1, OCSSD_CHUNK_OPEN, 8, 0 },
         { 2, OCSSD_CHUNK_CLOSED, CLBA, 0 },
