@@ -99,12 +99,18 @@ static void ocssd_aer_clear(OcssdCtrl *n, uint8_t type)
     ocssd_aer_process(n);
 }
 
-/* Outstanding AERs die with their queue at a controller reset. */
+/*
+ * Outstanding AERs die with their queue at a controller reset.  Called
+ * once the queues are gone: completing the requests against the orphaned
+ * admin queue drops their completions and lets the queue be freed.
+ */
 void ocssd_aer_drop_outstanding(OcssdCtrl *n)
 {
     OcssdAsyncEvent *ev, *next;
 
-    n->outstanding_aers = 0;
+    while (n->outstanding_aers) {
+        ocssd_request_complete(n->aer_reqs[--n->outstanding_aers]);
+    }
     QTAILQ_FOREACH_SAFE(ev, &n->aer_queue, entry, next) {
         QTAILQ_REMOVE(&n->aer_queue, ev, entry);
         g_free(ev);

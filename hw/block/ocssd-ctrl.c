@@ -404,8 +404,8 @@ void ocssd_ctrl_free_queues(OcssdCtrl *n)
 void ocssd_ctrl_reset(OcssdCtrl *n)
 {
     trace_ocssd_ctrl_reset();
-    ocssd_aer_drop_outstanding(n);
     ocssd_ctrl_free_queues(n);
+    ocssd_aer_drop_outstanding(n);
     n->irq_status = 0;
     n->num_io_queues = n->params.num_queues - 1;
     n->queues_created = false;
