@@ -115,7 +115,29 @@ static uint64_t table_block_of(uint64_t chunk)
     return chunk / ENTRIES_PER_BLOCK;
 }
 
-/* Encode a table block from the media state and the durable WPs. */
+/*
+ * A chunk as the image may record it: the durable WP, and the state the
+ * chunk had when its writes reached that WP.  While accepted writes are
+ * still in flight (wp_done below the accepted WP) the accepted state
+ * (CLOSED by the write of the last sector, OPEN by the first write of a
+ * free chunk) is not durable yet: the chunk is OPEN at wp_done, or FREE
+ * if nothing reached the image.  An early close is durable once the
+ * writes before it are.
+ */
+static void ocssd_store_durable_chunk(OcssdCtrl *n, uint64_t chunk,
+                                      OcssdChunk *c)
+{
+    uint64_t wp_done = n->store.chunk[chunk].wp_done;
+
+    *c = n->media.chunk[chunk];
+    if ((c->state == OCSSD_CHUNK_OPEN || c->state == OCSSD_CHUNK_CLOSED) &&
+        wp_done < c->wp) {
+        c->state = wp_done ? OCSSD_CHUNK_OPEN : OCSSD_CHUNK_FREE;
+    }
+    c->wp = wp_done;
+}
+
+/* Encode a table block from the durable state of its chunks. */
 static void ocssd_store_encode_block(OcssdCtrl *n, uint64_t block,
                                      uint8_t *buf)
 {
@@ -124,9 +146,9 @@ static void ocssd_store_encode_block(OcssdCtrl *n, uint64_t block,
 
     memset(buf, 0, TABLE_BLOCK);
     for (i = first; i < MIN(first + ENTRIES_PER_BLOCK, m->nchunks); i++) {
-        OcssdChunk c = m->chunk[i];
+        OcssdChunk c;
 
-        c.wp = n->store.chunk[i].wp_done;
+        ocssd_store_durable_chunk(n, i, &c);
         ocssd_image_chunk_encode(&c, (OcssdImageChunk *)buf + (i - first));
     }
 }
