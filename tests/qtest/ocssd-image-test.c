@@ -920,6 +920,118 @@ static void test_crash_after_shutdown(void)
     crash_after(false);
 }
 
+/*
+ * Put n commands in I/O queue 1 and ring its doorbell once, so that the
+ * device takes them in one go; wait for their n completions (in any
+ * order) and return each command's status.
+ */
+static void submit_batch(QOcssd *o, NvmeCmd *cmds, unsigned n,
+                         uint16_t *status)
+{
+    QOcssdQueue *sq = &o->sq[1];
+    uint16_t first = o->next_cid + 1;
+    unsigned i, done;
+
+    g_assert_cmpuint(n, <, sq->size);
+    for (i = 0; i < n; i++) {
+        cmds[i].cid = cpu_to_le16(++o->next_cid);
+        qocssd_memwrite(o, sq->addr + (uint64_t)sq->tail * 64, &cmds[i], 64);
+        sq->tail = (sq->tail + 1) % sq->size;
+    }
+    qocssd_ring_sq(o, 1, sq->tail);
+    for (done = 0; done < n; done++) {
+        NvmeCqe cqe;
+        uint16_t cid;
+
+        qocssd_wait(o, 1, &cqe);
+        cid = le16_to_cpu(cqe.cid);
+        g_assert_cmpuint((uint16_t)(cid - first), <, n);
+        status[(uint16_t)(cid - first)] = qocssd_cqe_status(&cqe);
+    }
+}
+
+/* A standard write command of chunk's sectors [sec, sec + n), tagged. */
+static void write_cmd(QOcssd *o, NvmeCmd *cmd, uint64_t chunk, uint32_t sec,
+                      unsigned n, uint8_t tag)
+{
+    g_autofree uint64_t *l = lba_run(o, chunk, sec, n);
+    g_autofree uint8_t *d = NULL, *m = NULL;
+    NvmeRwCmd *rw = (NvmeRwCmd *)cmd;
+    uint64_t daddr = qocssd_alloc(o, (size_t)n * o->sec_size);
+    uint64_t maddr = qocssd_alloc(o, (size_t)n * o->md_size);
+
+    patterns(o, l, n, tag, &d, &m);
+    qocssd_memwrite(o, daddr, d, (size_t)n * o->sec_size);
+    qocssd_memwrite(o, maddr, m, (size_t)n * o->md_size);
+    memset(cmd, 0, sizeof(*cmd));
+    rw->opcode = NVME_CMD_WRITE;
+    rw->nsid = cpu_to_le32(1);
+    rw->slba = cpu_to_le64(l[0]);
+    rw->nlb = cpu_to_le16(n - 1);
+    qocssd_set_prp(o, cmd, daddr, (size_t)n * o->sec_size);
+    cmd->mptr = cpu_to_le64(maddr);
+}
+
+/*
+ * A Flush taken in one go with writes accepted after it: the chunk table
+ * it writes pairs each chunk's durable write pointer with the state the
+ * chunk had at that write pointer, never with the state writes still in
+ * flight will give it.  After kill -9 each chunk is either as the Flush
+ * left it or as the later writes did: never closed (or open) early.
+ */
+static void test_crash_flush_in_flight(void)
+{
+    static const struct {
+        uint64_t chunk;
+        uint32_t flushed;       /* WP the Flush covers */
+    } chunks[] = { { 2, 4 }, { 3, 0 }, { 9, 8 } };
+    unsigned round;
+
+    for (round = 0; round < 8; round++) {
+        char *img, *pidfile;
+        QOcssd *o = boot_new_killable(&img, &pidfile);
+        NvmeCmd cmds[7];
+        uint16_t status[7];
+        unsigned i, n = 0;
+
+        /* Before the Flush: chunk 2 to 4, chunk 9 to 8. */
+        write_cmd(o, &cmds[n++], 2, 0, 4, 1);
+        write_cmd(o, &cmds[n++], 9, 0, 8, 1);
+        memset(&cmds[n], 0, sizeof(cmds[n]));
+        cmds[n].opcode = NVME_CMD_FLUSH;
+        cmds[n++].nsid = cpu_to_le32(1);
+        /* After it: all three to the end (closed). */
+        write_cmd(o, &cmds[n++], 2, 4, CLBA - 4, 2);
+        write_cmd(o, &cmds[n++], 3, 0, CLBA, 2);
+        write_cmd(o, &cmds[n++], 9, 8, CLBA - 8, 2);
+        submit_batch(o, cmds, n, status);
+        for (i = 0; i < n; i++) {
+            g_assert_cmphex(status[i], ==, 0);
+        }
+        crash(o, pidfile);
+
+        for (i = 0; i < ARRAY_SIZE(chunks); i++) {
+            OcssdImageChunk e;
+            uint64_t wp;
+
+            img_entry(img, chunks[i].chunk, &e);
+            wp = le64_to_cpu(e.wp);
+            if (wp == chunks[i].flushed) {
+                g_assert_cmphex(e.state, ==, wp ? OCSSD_CHUNK_OPEN :
+                                OCSSD_CHUNK_FREE);
+            } else {
+                g_assert_cmpuint(wp, ==, CLBA);
+                g_assert_cmphex(e.state, ==, OCSSD_CHUNK_CLOSED);
+            }
+        }
+        o = boot(img, "");
+        rd_check(o, 2, 0, 4, 1);
+        rd_check(o, 9, 0, 8, 1);
+        finish(o);
+        drop_image(img);
+    }
+}
+
 /* Run QTEST_QEMU_IMG with args; false if there is none. */
 static bool qemu_img(const char *const *args)
 {
@@ -1835,6 +1947,8 @@ int main(int argc, char **argv)
                    test_contradicting_props);
     qtest_add_func("/ocssd/image/crash/flush", test_crash_flush);
     qtest_add_func("/ocssd/image/crash/fua", test_crash_fua);
+    qtest_add_func("/ocssd/image/crash/flush-in-flight",
+                   test_crash_flush_in_flight);
     qtest_add_func("/ocssd/image/crash/after-stop", test_crash_after_stop);
     qtest_add_func("/ocssd/image/crash/after-shutdown",
                    test_crash_after_shutdown);
