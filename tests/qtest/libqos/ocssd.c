@@ -264,7 +264,7 @@ void qocssd_set_sgl(NvmeCmd *cmd, uint64_t addr, uint32_t len)
 
 /* ---- queues and commands -------------------------------------------------- */
 
-uint16_t qocssd_submit(QOcssd *o, uint16_t qid, NvmeCmd *cmd)
+uint16_t qocssd_enqueue(QOcssd *o, uint16_t qid, NvmeCmd *cmd)
 {
     QOcssdQueue *sq = &o->sq[qid];
 
@@ -272,8 +272,15 @@ uint16_t qocssd_submit(QOcssd *o, uint16_t qid, NvmeCmd *cmd)
     cmd->cid = cpu_to_le16(++o->next_cid);
     qocssd_memwrite(o, sq->addr + (uint64_t)sq->tail * 64, cmd, 64);
     sq->tail = (sq->tail + 1) % sq->size;
-    qocssd_ring_sq(o, qid, sq->tail);
     return o->next_cid;
+}
+
+uint16_t qocssd_submit(QOcssd *o, uint16_t qid, NvmeCmd *cmd)
+{
+    uint16_t cid = qocssd_enqueue(o, qid, cmd);
+
+    qocssd_ring_sq(o, qid, o->sq[qid].tail);
+    return cid;
 }
 
 bool qocssd_peek(QOcssd *o, uint16_t qid, NvmeCqe *cqe)

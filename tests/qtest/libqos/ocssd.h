@@ -97,6 +97,8 @@ uint16_t qocssd_create_ioq(QOcssd *o, uint16_t qid, uint16_t size,
 uint16_t qocssd_delete_ioq(QOcssd *o, uint16_t qid);
 
 /* Commands. */
+/* Put cmd in qid's SQ (a new cid), without ringing; returns the cid. */
+uint16_t qocssd_enqueue(QOcssd *o, uint16_t qid, NvmeCmd *cmd);
 uint16_t qocssd_submit(QOcssd *o, uint16_t qid, NvmeCmd *cmd);
 bool qocssd_poll(QOcssd *o, uint16_t qid, NvmeCqe *cqe);
 /* Whether the next CQE of qid is posted; neither consumes nor rings. */
