@@ -724,6 +724,10 @@ static void ocssd_mmio_write(void *opaque, hwaddr addr, uint64_t val,
     }
     if (addr < OCSSD_DB_BASE) {
         ocssd_write_reg(n, addr, val, size);
+    } else if (size == 8) {
+        /* Doorbells are 32 bits wide: a 64-bit write rings two. */
+        ocssd_write_doorbell(n, addr, (uint32_t)val);
+        ocssd_write_doorbell(n, addr + 4, val >> 32);
     } else {
         ocssd_write_doorbell(n, addr, val);
     }
