@@ -1327,11 +1327,14 @@ static void test_flush(void)
 {
     QOcssd *o = boot_io("");
     NvmeCmd cmd = { .opcode = NVME_CMD_FLUSH };
+    NvmeCqe cqe;
 
     g_assert_cmphex(write_tag(o, 1, lba(o, 1, 0), 4, 0x21), ==, 0);
     g_assert_cmphex(qocssd_flush(o, 1), ==, 0);
     cmd.nsid = cpu_to_le32(0xffffffff);
-    g_assert_cmphex(qocssd_exec(o, 1, &cmd, NULL), ==, 0);
+    g_assert_cmphex(qocssd_exec(o, 1, &cmd, &cqe), ==, 0);
+    /* The CQE reports how far the device has read the SQ. */
+    g_assert_cmpuint(le16_to_cpu(cqe.sq_head), ==, o->sq[1].tail);
     cmd.nsid = 0;
     g_assert_cmphex(qocssd_exec(o, 1, &cmd, NULL), ==,
                     NVME_INVALID_NSID | NVME_DNR);

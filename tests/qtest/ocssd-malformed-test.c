@@ -407,6 +407,72 @@ static void test_doorbell_disabled(void)
     finish(o);
 }
 
+/*
+ * A 64-bit doorbell write rings the two 32-bit doorbells it covers: an
+ * SQ tail and its CQ head.
+ */
+static void test_doorbell_64bit(void)
+{
+    QOcssd *o = boot("");
+    NvmeCmd cmd = { .opcode = NVME_CMD_FLUSH };
+    NvmeCqe cqe;
+    uint16_t cid;
+
+    cmd.nsid = cpu_to_le32(1);
+    g_assert_cmphex(qocssd_flush(o, 1), ==, 0);
+    cid = qocssd_enqueue(o, 1, &cmd);
+    qocssd_writeq(o, 0x1008, (uint64_t)o->cq[1].head << 32 | o->sq[1].tail);
+    qocssd_wait(o, 1, &cqe);
+    g_assert_cmpuint(le16_to_cpu(cqe.cid), ==, cid);
+    g_assert_cmphex(qocssd_cqe_status(&cqe), ==, 0);
+    /* Each half is checked on its own. */
+    qocssd_aer_submit(o);
+    qocssd_writeq(o, 0x1008, (uint64_t)o->cq[1].head << 32 | 0xffff);
+    qocssd_aer_expect(o, NVME_AER_TYPE_ERROR,
+                      NVME_AER_INFO_ERR_INVALID_DB_VALUE, NVME_LOG_ERROR_INFO);
+    rearm_errors(o);
+    cid = qocssd_enqueue(o, 1, &cmd);
+    qocssd_aer_submit(o);
+    qocssd_writeq(o, 0x1008, 0xffffULL << 32 | o->sq[1].tail);
+    qocssd_aer_expect(o, NVME_AER_TYPE_ERROR,
+                      NVME_AER_INFO_ERR_INVALID_DB_VALUE, NVME_LOG_ERROR_INFO);
+    qocssd_wait(o, 1, &cqe);
+    g_assert_cmpuint(le16_to_cpu(cqe.cid), ==, cid);
+    finish(o);
+}
+
+/* Registers take 32- and 64-bit aligned accesses only; others are dropped. */
+static void test_mmio_narrow(void)
+{
+    QOcssd *o = boot("");
+
+    qocssd_disable(o);
+    qocssd_writel(o, NVME_REG_AQA, 15 << 16 | 15);
+    qpci_io_writeb(&o->dev, o->bar, NVME_REG_CC, 1);
+    g_assert_cmphex(qocssd_readl(o, NVME_REG_CSTS), ==, 0);
+    qpci_io_writew(&o->dev, o->bar, NVME_REG_CC, 1);
+    g_assert_cmphex(qocssd_readl(o, NVME_REG_CSTS), ==, 0);
+    qocssd_writel(o, NVME_REG_CC + 2, 1);
+    qocssd_writel(o, NVME_REG_CC - 1, 0x100);
+    g_assert_cmphex(qocssd_readl(o, NVME_REG_CC), ==, 0);
+    g_assert_cmphex(qocssd_readl(o, NVME_REG_CSTS), ==, 0);
+    qocssd_writeq(o, NVME_REG_ASQ + 4, ~0ULL);
+    g_assert_cmphex(qocssd_readl(o, NVME_REG_AQA), ==, 15 << 16 | 15);
+    /* Narrow and misaligned reads answer something, harmlessly. */
+    qpci_io_readb(&o->dev, o->bar, NVME_REG_CAP + 1);
+    qpci_io_readw(&o->dev, o->bar, NVME_REG_VS + 2);
+    qocssd_readl(o, NVME_REG_VS + 1);
+    qocssd_readq(o, NVME_REG_CAP + 4);
+    /* Doorbells too. */
+    qocssd_start_io(o);
+    qpci_io_writeb(&o->dev, o->bar, 0x1008, 0xff);
+    qpci_io_writew(&o->dev, o->bar, 0x100a, 0xffff);
+    qocssd_writel(o, 0x1009, 0xffffffff);
+    doorbell_event(o, 1, false, QOCSSD_QSIZE,
+                   NVME_AER_INFO_ERR_INVALID_DB_VALUE);
+    finish(o);
+}
+
 /* ---- PRPs ---------------------------------------------------------------- */
 
 static void test_prp1_offset(void)
@@ -1069,6 +1135,9 @@ int main(int argc, char **argv)
     qtest_add_func("/ocssd/malformed/doorbell/cq-head", test_doorbell_cq_head);
     qtest_add_func("/ocssd/malformed/doorbell/disabled",
                    test_doorbell_disabled);
+    qtest_add_func("/ocssd/malformed/doorbell/64-bit", test_doorbell_64bit);
+    qtest_add_func("/ocssd/malformed/mmio/narrow-misaligned",
+                   test_mmio_narrow);
     qtest_add_func("/ocssd/malformed/prp/prp1-offset", test_prp1_offset);
     qtest_add_func("/ocssd/malformed/prp/prp2-offset", test_prp2_offset);
     qtest_add_func("/ocssd/malformed/prp/list-offset", test_prp_list_offset);
