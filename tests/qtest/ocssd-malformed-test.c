@@ -310,6 +310,65 @@ static void test_queue_outside_ram(void)
     finish(o);
 }
 
+/* A write of 4 sectors at slba from a guest buffer, queued on qid. */
+static uint16_t queue_write(QOcssd *o, uint16_t qid, uint64_t slba)
+{
+    NvmeCmd cmd;
+
+    rw_cmd(&cmd, NVME_CMD_WRITE, slba, 4);
+    qocssd_set_prp(o, &cmd, qocssd_alloc(o, 4 * PAGE), 4 * PAGE);
+    return qocssd_submit(o, qid, &cmd);
+}
+
+/*
+ * Deleting an SQ whose commands are in flight, or whose completions wait
+ * for room in a full CQ, and resetting the controller with commands in
+ * flight: the commands are dropped, the device goes on.
+ */
+static void test_queue_delete_busy(void)
+{
+    QOcssd *o = boot("");
+    NvmeCmd cmd = {};
+    NvmeCqe cqe;
+    unsigned i;
+
+    /* Completions waiting for a full CQ. */
+    g_assert_cmphex(qocssd_create_cq(o, 2, 2, 2, true), ==, 0);
+    g_assert_cmphex(qocssd_create_sq(o, 2, 2, 8), ==, 0);
+    cmd.opcode = 0x7f;
+    for (i = 0; i < 6; i++) {
+        qocssd_submit(o, 2, &cmd);
+    }
+    qocssd_wait_posted(o, 2, &cqe);
+    g_assert_cmphex(admin_dw(o, NVME_ADM_CMD_DELETE_SQ, 0, 2, 0), ==, 0);
+    o->sq[2].live = false;
+    /* The posted completion stays; those waiting are dropped. */
+    qocssd_wait(o, 2, &cqe);
+    g_assert_cmphex(admin_dw(o, NVME_ADM_CMD_GET_FEATURES, 0,
+                             NVME_ARBITRATION, 0), ==, 0);
+    g_assert_false(qocssd_peek(o, 2, &cqe));
+    g_assert_cmphex(admin_dw(o, NVME_ADM_CMD_DELETE_CQ, 0, 2, 0), ==, 0);
+
+    /* Writes in flight. */
+    g_assert_cmphex(qocssd_create_ioq(o, 2, 16, 2), ==, 0);
+    for (i = 0; i < 4; i++) {
+        queue_write(o, 2, qocssd_chunk_slba(o, 1) + 4 * i);
+    }
+    g_assert_cmphex(qocssd_delete_ioq(o, 2), ==, 0);
+    g_assert_cmpuint(chunk_wp(o, 1) % 4, ==, 0);
+    g_assert_cmphex(qocssd_create_ioq(o, 2, 16, 2), ==, 0);
+    g_assert_cmphex(qocssd_flush(o, 2), ==, 0);
+
+    /* A controller reset with writes in flight. */
+    for (i = 0; i < 4; i++) {
+        queue_write(o, 1, qocssd_chunk_slba(o, 2) + 4 * i);
+    }
+    qocssd_disable(o);
+    qocssd_start_io(o);
+    g_assert_cmpuint(chunk_wp(o, 2) % 4, ==, 0);
+    finish(o);
+}
+
 /* ---- doorbells ---------------------------------------------------------- */
 
 /* Doorbells of deleted and never created queues: Invalid Doorbell Register. */
@@ -646,6 +705,63 @@ static void test_prp_chain_loop(void)
     g_assert_cmphex(rw_prp(o, NVME_CMD_READ, slba, 8, d, l + PAGE - 16), ==,
                     0);
     g_assert_cmpuint(chunk_wp(o, 0), ==, 0);
+    finish(o);
+}
+
+/* A Get Log Page of pages pages into buf, through PRP1 and list. */
+static uint16_t log_prp(QOcssd *o, uint64_t pages, uint64_t buf,
+                        uint64_t list)
+{
+    NvmeCmd cmd = { .opcode = NVME_ADM_CMD_GET_LOG_PAGE };
+    uint32_t numd = pages * PAGE / 4 - 1;
+
+    cmd.cdw10 = cpu_to_le32(NVME_LOG_ERROR_INFO | numd << 16);
+    cmd.cdw11 = cpu_to_le32(numd >> 16);
+    cmd.dptr.prp1 = cpu_to_le64(buf);
+    cmd.dptr.prp2 = cpu_to_le64(list);
+    return exec(o, 0, &cmd);
+}
+
+/* The last page of a transfer got the log's zeroes. */
+static void assert_zero_page(QOcssd *o, uint64_t addr)
+{
+    uint8_t page[PAGE], zero[PAGE] = {};
+
+    qocssd_memread(o, addr, page, PAGE);
+    g_assert(!memcmp(page, zero, PAGE));
+}
+
+/*
+ * A list page whose 512 entries are exactly the pages left holds no chain
+ * pointer; one more page and its last entry chains (MDTS 10: 4 MiB).
+ */
+static void test_prp_list_full_page(void)
+{
+    QOcssd *o = boot("mdts=10");
+    uint64_t buf = qocssd_alloc(o, 514 * PAGE), l1 = qocssd_alloc(o, PAGE);
+    uint64_t l2 = qocssd_alloc(o, PAGE);
+    g_autofree uint64_t *ent = g_new(uint64_t, 512);
+    unsigned i;
+
+    for (i = 0; i < 512; i++) {
+        ent[i] = buf + (i + 1) * PAGE;
+    }
+    put_list(o, l1, ent, 512);
+    qtest_memset(o->qts, buf, 0xa5, 514 * PAGE);
+    g_assert_cmphex(log_prp(o, 513, buf, l1), ==, 0);
+    assert_zero_page(o, buf + 512 * PAGE);
+    /* 514 pages: 511 in the first list page, then a chain to 2 more. */
+    put_u64(o, l1 + 511 * 8, l2);
+    put_u64(o, l2, buf + 512 * PAGE);
+    put_u64(o, l2 + 8, buf + 513 * PAGE);
+    qtest_memset(o->qts, buf, 0xa5, 514 * PAGE);
+    g_assert_cmphex(log_prp(o, 514, buf, l1), ==, 0);
+    assert_zero_page(o, buf + 512 * PAGE);
+    assert_zero_page(o, buf + 513 * PAGE);
+    /* A list that starts 8 bytes into its page runs out one entry early. */
+    put_list(o, l1 + 8, ent, 511);
+    put_u64(o, l1 + PAGE - 8, l2);
+    g_assert_cmphex(log_prp(o, 513, buf, l1 + 8), ==, 0);
     finish(o);
 }
 
@@ -1127,6 +1243,8 @@ int main(int argc, char **argv)
     qtest_add_func("/ocssd/malformed/queue/bad-ids-sizes", test_queue_bad);
     qtest_add_func("/ocssd/malformed/queue/outside-ram",
                    test_queue_outside_ram);
+    qtest_add_func("/ocssd/malformed/queue/delete-busy",
+                   test_queue_delete_busy);
     qtest_add_func("/ocssd/malformed/doorbell/no-queue",
                    test_doorbell_no_queue);
     qtest_add_func("/ocssd/malformed/doorbell/past-end",
@@ -1144,6 +1262,8 @@ int main(int argc, char **argv)
     qtest_add_func("/ocssd/malformed/prp/outside-ram", test_prp_outside_ram);
     qtest_add_func("/ocssd/malformed/prp/chain", test_prp_chain);
     qtest_add_func("/ocssd/malformed/prp/chain-loop", test_prp_chain_loop);
+    qtest_add_func("/ocssd/malformed/prp/list-full-page",
+                   test_prp_list_full_page);
     qtest_add_func("/ocssd/malformed/xfer/mdts", test_xfer_mdts);
     qtest_add_func("/ocssd/malformed/xfer/huge-log", test_xfer_huge_log);
     qtest_add_func("/ocssd/malformed/xfer/zero-length",
