@@ -84,6 +84,7 @@ static uint16_t ocssd_map_prp(OcssdCtrl *n, OcssdRequest *req,
         uint16_t status;
 
         if (!ndata) {
+            trace_ocssd_err_prp_list(req->cmd.cid, list_addr, room, pages);
             return ocssd_dma_error(req, NVME_INVALID_PRP_OFFSET,
                                    "PRP list page holds no data entry, "
                                    "only a chain pointer", list_addr);
