@@ -1032,6 +1032,55 @@ static void test_crash_flush_in_flight(void)
     }
 }
 
+/* The PIIX ACPI PCI hotplug eject register (bus 0, a bit per slot). */
+#define PIIX_PCIHP_EJECT    0xae08
+
+/*
+ * Unplug writes everything and leaves the image clean: kill -9 after it
+ * loses nothing and is no unsafe shutdown (pc machine: ACPI hotplug).
+ */
+static void test_unplug(void)
+{
+    char *img = qocssd_tmp_image();
+    char *pidfile = side_file(img, "pid", NULL);
+    const ChunkWant want[] = {
+        { 5, OCSSD_CHUNK_OPEN, 12, 0 },
+        { 6, OCSSD_CHUNK_CLOSED, CLBA, 0 },
+    };
+    QOcssd *o = qocssd_boot_cmdline("-machine pc -pidfile %s -drive "
+                                    "if=none,id=oc0,file=%s,format=raw "
+                                    "-device ocssd,drive=oc0,addr=04.0,"
+                                    "id=oc," GEO ",mw_cunits=0", pidfile,
+                                    img);
+
+    qocssd_start_io(o);
+    g_assert_cmphex(wr(o, 5, 0, 12, 1, 0), ==, 0);
+    g_assert_cmphex(wr(o, 6, 0, CLBA, 2, 0), ==, 0);
+    expect_header(img, true, 1, 0);
+    /*
+     * device_del answered before the eject, so that the eject finds the
+     * request; the eject unrealizes the device before it returns.  Not
+     * waiting for DEVICE_DELETED: QEMU sends it when the object is
+     * finalized, and ocssd_unrealize() leaves the register region in
+     * BAR0, whose reference keeps the object (and its drive) alive.
+     */
+    qtest_qmp_assert_success(o->qts, "{'execute': 'device_del', "
+                             "'arguments': {'id': 'oc'}}");
+    qtest_outl(o->qts, PIIX_PCIHP_EJECT, 1 << 4);
+    expect_header(img, false, 1, 0);
+    expect_image_chunks(img, want, ARRAY_SIZE(want));
+    o->mapped = false;
+    crash(o, pidfile);
+
+    o = boot(img, "");
+    expect_chunks(o, want, ARRAY_SIZE(want));
+    rd_check(o, 5, 0, 12, 1);
+    rd_check(o, 6, 0, CLBA, 2);
+    expect_smart(o, 2, 0);
+    finish(o);
+    drop_image(img);
+}
+
 /* Run QTEST_QEMU_IMG with args; false if there is none. */
 static bool qemu_img(const char *const *args)
 {
@@ -1952,6 +2001,7 @@ int main(int argc, char **argv)
     qtest_add_func("/ocssd/image/crash/after-stop", test_crash_after_stop);
     qtest_add_func("/ocssd/image/crash/after-shutdown",
                    test_crash_after_shutdown);
+    qtest_add_func("/ocssd/image/unplug", test_unplug);
     qtest_add_func("/ocssd/image/qcow2", test_qcow2);
     qtest_add_func("/ocssd/image/restart-512", test_restart_512);
     for (i = 0; i < ARRAY_SIZE(malformed); i++) {
