@@ -87,7 +87,8 @@ static void ocssd_irq_signal(OcssdCtrl *n, OcssdCQ *cq)
     if (msix_enabled(pci)) {
         trace_ocssd_irq_msix(cq->vector);
         msix_notify(pci, cq->vector);
-    } else {
+    } else if (cq->head != cq->tail) {
+        /* A level interrupt only while there are entries to consume. */
         trace_ocssd_irq_pin(cq->vector);
         n->irq_status |= 1u << (cq->vector % 32);
         ocssd_intx_update(n);
