@@ -1454,6 +1454,18 @@ static void wait_irq(QOcssd *o, bool level)
     g_error("INTx stayed %s", level ? "low" : "high");
 }
 
+/* pc, INTA observed at INTX_IRQ, I/O queue pair 1 on vector 1. */
+static QOcssd *boot_intx(void)
+{
+    QOcssd *o = qocssd_boot_tmp("pc", GEO);
+
+    qtest_irq_intercept_in(o->qts, "ioapic");
+    qocssd_intx_route(o, INTX_IRQ);
+    qocssd_start_io(o);
+    g_assert_false(qtest_get_irq(o->qts, INTX_IRQ));
+    return o;
+}
+
 /*
  * INTx when MSI-X is off (pc: PIIX3 routes INTA to an I/O APIC input):
  * asserted while a CQ holds unconsumed entries, masked by INTMS per
@@ -1461,16 +1473,9 @@ static void wait_irq(QOcssd *o, bool level)
  */
 static void test_intx(void)
 {
-    QOcssd *o = qocssd_boot_tmp("pc", GEO);
+    QOcssd *o = boot_intx();
     NvmeCmd cmd = { .opcode = NVME_CMD_FLUSH };
     NvmeCqe cqe;
-
-    qtest_irq_intercept_in(o->qts, "ioapic");
-    qocssd_intx_route(o, INTX_IRQ);
-    qocssd_start(o);
-    qocssd_read_geometry(o);
-    g_assert_cmphex(qocssd_create_ioq(o, 1, 16, 1), ==, 0);
-    g_assert_false(qtest_get_irq(o->qts, INTX_IRQ));
 
     cmd.nsid = cpu_to_le32(1);
     qocssd_submit(o, 1, &cmd);
@@ -1523,14 +1528,10 @@ static void test_intx(void)
  */
 static void test_intx_coalescing(void)
 {
-    QOcssd *o = qocssd_boot_tmp("pc", GEO);
+    QOcssd *o = boot_intx();
     NvmeCmd cmd = { .opcode = NVME_CMD_FLUSH };
     NvmeCqe cqe;
 
-    qtest_irq_intercept_in(o->qts, "ioapic");
-    qocssd_intx_route(o, INTX_IRQ);
-    qocssd_start(o);
-    g_assert_cmphex(qocssd_create_ioq(o, 1, 16, 1), ==, 0);
     setf(o, NVME_INTERRUPT_COALESCING, 10 << 8 | 1);   /* 1 ms, 2 CQEs */
 
     cmd.nsid = cpu_to_le32(1);
