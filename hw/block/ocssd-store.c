@@ -64,16 +64,82 @@ struct OcssdBarrier {
 
 /* ---- data ------------------------------------------------------------- */
 
-typedef struct OcssdAio {
+/*
+ * One block request for sector data or metadata.  Writes are issued in
+ * acceptance order, but the block layer may complete (and the host file
+ * may apply) overlapping ones in any order: a write that overlaps one
+ * still in flight (an older generation of the same sectors, whose chunk
+ * was reset since) waits in write_queue until that one is done, so that
+ * the image always ends up with the newer data.
+ */
+struct OcssdAio {
+    OcssdCtrl   *ctrl;
     OcssdRequest *req;
+    bool        is_write;
+    uint64_t    off;
+    uint64_t    bytes;
+    BdrvRequestFlags flags;
     QEMUIOVector qiov;
-} OcssdAio;
+    QTAILQ_ENTRY(OcssdAio) entry;   /* writes or write_queue */
+};
+
+static bool ocssd_aio_overlap(const OcssdAio *a, const OcssdAio *b)
+{
+    return a->off < b->off + b->bytes && b->off < a->off + a->bytes;
+}
+
+/* A write overlaps one in flight, or one queued before it. */
+static bool ocssd_store_write_blocked(OcssdStore *s, const OcssdAio *aio)
+{
+    OcssdAio *o;
+
+    QTAILQ_FOREACH(o, &s->writes, entry) {
+        if (ocssd_aio_overlap(o, aio)) {
+            return true;
+        }
+    }
+    QTAILQ_FOREACH(o, &s->write_queue, entry) {
+        if (o == aio) {
+            break;
+        }
+        if (ocssd_aio_overlap(o, aio)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void ocssd_store_aio_cb(void *opaque, int ret);
+
+static void ocssd_store_aio_issue(OcssdStore *s, OcssdAio *aio)
+{
+    trace_ocssd_store_rw(aio->is_write, aio->off, aio->bytes);
+    if (aio->is_write) {
+        QTAILQ_INSERT_TAIL(&s->writes, aio, entry);
+        blk_aio_pwritev(s->blk, aio->off, &aio->qiov, aio->flags,
+                        ocssd_store_aio_cb, aio);
+    } else {
+        blk_aio_preadv(s->blk, aio->off, &aio->qiov, aio->flags,
+                       ocssd_store_aio_cb, aio);
+    }
+}
 
 static void ocssd_store_aio_cb(void *opaque, int ret)
 {
-    OcssdAio *aio = opaque;
+    OcssdAio *aio = opaque, *w, *next;
+    OcssdStore *s = &aio->ctrl->store;
     OcssdRequest *req = aio->req;
 
+    if (aio->is_write) {
+        QTAILQ_REMOVE(&s->writes, aio, entry);
+        /* Writes that waited for this one may go now, oldest first. */
+        QTAILQ_FOREACH_SAFE(w, &s->write_queue, entry, next) {
+            if (!ocssd_store_write_blocked(s, w)) {
+                QTAILQ_REMOVE(&s->write_queue, w, entry);
+                ocssd_store_aio_issue(s, w);
+            }
+        }
+    }
     if (ret < 0 && !req->aio_ret) {
         req->aio_ret = ret;
     }
@@ -90,22 +156,23 @@ void ocssd_store_aio_rw(OcssdCtrl *n, OcssdRequest *req, bool is_write,
     OcssdStore *s = &n->store;
     const OcssdMediaParams *p = &n->media.p;
     OcssdAio *aio = g_new0(OcssdAio, 1);
-    uint64_t off = meta ? ocssd_image_meta_offset(&s->layout, p, sector) :
-                   ocssd_image_data_offset(&s->layout, p, sector);
-    size_t bytes = count * (meta ? p->md_size : p->sec_size);
 
+    aio->ctrl = n;
     aio->req = req;
+    aio->is_write = is_write;
+    aio->off = meta ? ocssd_image_meta_offset(&s->layout, p, sector) :
+               ocssd_image_data_offset(&s->layout, p, sector);
+    aio->bytes = count * (meta ? p->md_size : p->sec_size);
+    aio->flags = flags;
     qemu_iovec_init(&aio->qiov, 1);
-    qemu_iovec_add(&aio->qiov, buf, bytes);
+    qemu_iovec_add(&aio->qiov, buf, aio->bytes);
     req->aio_pending++;
-    trace_ocssd_store_rw(is_write, meta, off, bytes);
-    if (is_write) {
-        blk_aio_pwritev(s->blk, off, &aio->qiov, flags, ocssd_store_aio_cb,
-                        aio);
-    } else {
-        blk_aio_preadv(s->blk, off, &aio->qiov, flags, ocssd_store_aio_cb,
-                       aio);
+    if (is_write && ocssd_store_write_blocked(s, aio)) {
+        trace_ocssd_store_write_queued(aio->off, aio->bytes);
+        QTAILQ_INSERT_TAIL(&s->write_queue, aio, entry);
+        return;
     }
+    ocssd_store_aio_issue(s, aio);
 }
 
 /* ---- the chunk table -------------------------------------------------- */
@@ -656,6 +723,8 @@ bool ocssd_store_open(OcssdCtrl *n, Error **errp)
 
     s->blk = n->blkconf.blk;
     s->read_only = !blk_supports_write_perm(s->blk);
+    QTAILQ_INIT(&s->writes);
+    QTAILQ_INIT(&s->write_queue);
     len = blk_getlength(s->blk);
     if (len < 0) {
         error_setg_errno(errp, -len, "ocssd: cannot get the image size");

@@ -86,6 +86,7 @@ typedef struct OcssdCtrl OcssdCtrl;
 typedef struct OcssdWriteSpan OcssdWriteSpan;
 typedef struct OcssdWriteTicket OcssdWriteTicket;
 typedef struct OcssdBarrier OcssdBarrier;
+typedef struct OcssdAio OcssdAio;
 typedef struct OcssdSQ OcssdSQ;
 typedef struct OcssdCQ OcssdCQ;
 typedef struct OcssdRequest OcssdRequest;
@@ -208,6 +209,8 @@ typedef struct OcssdStore {
     QTAILQ_HEAD(, OcssdBarrier) barriers;       /* waiting for tickets */
     QTAILQ_HEAD(, OcssdBarrier) table_waiters;  /* waiting for a pass */
     QTAILQ_HEAD(, OcssdBarrier) table_pass;     /* served by this pass */
+    QTAILQ_HEAD(, OcssdAio) writes;             /* data writes in flight */
+    QTAILQ_HEAD(, OcssdAio) write_queue;        /* waiting for an overlap */
     bool        table_busy;         /* a table write pass is running */
     unsigned    table_writes;       /* its block writes in flight */
     int         table_ret;
