@@ -1081,6 +1081,47 @@ static void test_unplug(void)
     drop_image(img);
 }
 
+/* A Vector Chunk Reset command of one chunk (the LBA inline). */
+static void reset_cmd(QOcssd *o, NvmeCmd *cmd, uint64_t chunk)
+{
+    OcssdVectorCmd *v = (OcssdVectorCmd *)cmd;
+
+    memset(cmd, 0, sizeof(*cmd));
+    v->opcode = OCSSD_CMD_VECT_RESET;
+    v->nsid = cpu_to_le32(1);
+    v->lbal = cpu_to_le64(qocssd_chunk_slba(o, chunk));
+}
+
+/*
+ * A write, a reset of its chunk and a new write at the start of the chunk
+ * taken in one go: the chunk holds the new write's data, never the data
+ * of the generation the reset discarded, however the block layer orders
+ * the two writes.
+ */
+static void test_reset_in_flight(void)
+{
+    char *img = qocssd_tmp_image();
+    QOcssd *o = boot(img, GEO ",mw_cunits=0");
+    unsigned round;
+
+    for (round = 0; round < 16; round++) {
+        uint64_t chunk = round % NCHUNK;
+        NvmeCmd cmds[3];
+        uint16_t status[3];
+
+        write_cmd(o, &cmds[0], chunk, 0, CLBA, 1);
+        reset_cmd(o, &cmds[1], chunk);
+        write_cmd(o, &cmds[2], chunk, 0, 8, 2);
+        submit_batch(o, cmds, 3, status);
+        g_assert_cmphex(status[0], ==, 0);
+        g_assert_cmphex(status[1], ==, 0);
+        g_assert_cmphex(status[2], ==, 0);
+        rd_check(o, chunk, 0, 8, 2);
+    }
+    finish(o);
+    drop_image(img);
+}
+
 /* Run QTEST_QEMU_IMG with args; false if there is none. */
 static bool qemu_img(const char *const *args)
 {
@@ -2002,6 +2043,7 @@ int main(int argc, char **argv)
     qtest_add_func("/ocssd/image/crash/after-shutdown",
                    test_crash_after_shutdown);
     qtest_add_func("/ocssd/image/unplug", test_unplug);
+    qtest_add_func("/ocssd/image/reset-in-flight", test_reset_in_flight);
     qtest_add_func("/ocssd/image/qcow2", test_qcow2);
     qtest_add_func("/ocssd/image/restart-512", test_restart_512);
     for (i = 0; i < ARRAY_SIZE(malformed); i++) {
