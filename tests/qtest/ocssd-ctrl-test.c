@@ -19,6 +19,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/host-utils.h"
 #include "qemu/timer.h"
 #include "libqtest.h"
 #include "libqos/ocssd.h"
@@ -373,19 +374,25 @@ static void test_cfs(void)
     finish(o);
 }
 
-/* 8 KiB memory pages: queues, PRPs and I/O follow CC.MPS. */
-static void test_mps_8k(void)
+/* Larger memory pages (8 and 64 KiB): queues, PRPs and I/O follow CC.MPS. */
+static void test_mps(const void *page_size)
 {
     QOcssd *o = boot("");
+    uint64_t mem;
 
-    o->page_size = 8192;
+    o->page_size = GPOINTER_TO_UINT(page_size);
     qocssd_start_io(o);
-    g_assert_cmphex(NVME_CC_MPS(qocssd_readl(o, NVME_REG_CC)), ==, 1);
-    /* 32 KiB from a 4 KiB-aligned buffer: PRP1 and a list of 8 KiB pages. */
+    g_assert_cmphex(NVME_CC_MPS(qocssd_readl(o, NVME_REG_CC)), ==,
+                    ctz32(o->page_size) - 12);
+    /* 32 and 16 KiB from 4 KiB-aligned buffers: PRP1, PRP2 or a list. */
     g_assert_cmphex(write_tag(o, 1, lba(o, 2, 0), 8, 0x6b), ==, 0);
     g_assert_cmphex(write_tag(o, 1, lba(o, 2, 8), 4, 0x6c), ==, 0);
     read_check(o, 1, lba(o, 2, 0), 8, 0x6b);
     read_check(o, 1, lba(o, 2, 8), 4, 0x6c);
+    /* A queue base aligned to 4 KiB only is not page aligned now. */
+    mem = qocssd_alloc_page(o, 2 * o->page_size) + 4096;
+    g_assert_cmphex(create_q(o, NVME_ADM_CMD_CREATE_CQ, 2, 16, 2, 3, mem), ==,
+                    NVME_INVALID_PRP_OFFSET | NVME_DNR);
     finish(o);
 }
 
@@ -1558,7 +1565,10 @@ int main(int argc, char **argv)
     qtest_add_func("/ocssd/ctrl/regs/read-only", test_reg_read_only);
     qtest_add_func("/ocssd/ctrl/regs/cc-reset", test_cc_reset);
     qtest_add_func("/ocssd/ctrl/regs/cfs", test_cfs);
-    qtest_add_func("/ocssd/ctrl/regs/mps-8k", test_mps_8k);
+    qtest_add_data_func("/ocssd/ctrl/regs/mps-8k", GUINT_TO_POINTER(8192),
+                        test_mps);
+    qtest_add_data_func("/ocssd/ctrl/regs/mps-64k", GUINT_TO_POINTER(65536),
+                        test_mps);
     qtest_add_func("/ocssd/ctrl/regs/shutdown", test_shutdown);
     qtest_add_data_func("/ocssd/ctrl/pci/pc", "pc", test_pci_ids);
     qtest_add_data_func("/ocssd/ctrl/pci/q35", "q35", test_pci_ids);
