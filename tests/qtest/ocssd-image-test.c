@@ -928,17 +928,14 @@ static void test_crash_after_shutdown(void)
 static void submit_batch(QOcssd *o, NvmeCmd *cmds, unsigned n,
                          uint16_t *status)
 {
-    QOcssdQueue *sq = &o->sq[1];
     uint16_t first = o->next_cid + 1;
     unsigned i, done;
 
-    g_assert_cmpuint(n, <, sq->size);
+    g_assert_cmpuint(n, <, o->sq[1].size);
     for (i = 0; i < n; i++) {
-        cmds[i].cid = cpu_to_le16(++o->next_cid);
-        qocssd_memwrite(o, sq->addr + (uint64_t)sq->tail * 64, &cmds[i], 64);
-        sq->tail = (sq->tail + 1) % sq->size;
+        qocssd_enqueue(o, 1, &cmds[i]);
     }
-    qocssd_ring_sq(o, 1, sq->tail);
+    qocssd_ring_sq(o, 1, o->sq[1].tail);
     for (done = 0; done < n; done++) {
         NvmeCqe cqe;
         uint16_t cid;
