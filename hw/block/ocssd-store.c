@@ -131,6 +131,9 @@ static void ocssd_store_aio_cb(void *opaque, int ret)
     OcssdRequest *req = aio->req;
 
     if (aio->is_write) {
+        if (ret >= 0) {
+            s->data_done++;
+        }
         QTAILQ_REMOVE(&s->writes, aio, entry);
         /* Writes that waited for this one may go now, oldest first. */
         QTAILQ_FOREACH_SAFE(w, &s->write_queue, entry, next) {
@@ -229,9 +232,17 @@ static void ocssd_store_table_pass(OcssdCtrl *n);
 
 typedef struct OcssdTableWrite {
     OcssdCtrl   *ctrl;
+    uint64_t    block;
     uint8_t     *buf;
     QEMUIOVector qiov;
 } OcssdTableWrite;
+
+/* The blocks of one pass, encoded when it started. */
+typedef struct OcssdTablePass {
+    OcssdCtrl   *ctrl;
+    GPtrArray   *writes;        /* OcssdTableWrite */
+    uint64_t    data_done;      /* data writes completed at encoding */
+} OcssdTablePass;
 
 static void ocssd_store_table_pass_done(OcssdCtrl *n)
 {
@@ -257,6 +268,15 @@ static void ocssd_store_table_pass_done(OcssdCtrl *n)
     }
 }
 
+static void ocssd_store_table_write_free(gpointer p)
+{
+    OcssdTableWrite *tw = p;
+
+    qemu_iovec_destroy(&tw->qiov);
+    g_free(tw->buf);
+    g_free(tw);
+}
+
 static void ocssd_store_table_write_cb(void *opaque, int ret)
 {
     OcssdTableWrite *tw = opaque;
@@ -265,18 +285,75 @@ static void ocssd_store_table_write_cb(void *opaque, int ret)
     if (ret < 0) {
         n->store.table_ret = ret;
     }
-    qemu_iovec_destroy(&tw->qiov);
-    g_free(tw->buf);
-    g_free(tw);
+    ocssd_store_table_write_free(tw);
     if (--n->store.table_writes == 0) {
         ocssd_store_table_pass_done(n);
     }
 }
 
-/* Write every dirty table block, then serve the waiters of this pass. */
+/* Write the pass's blocks, then serve its waiters. */
+static void ocssd_store_table_issue(OcssdTablePass *tp)
+{
+    OcssdCtrl *n = tp->ctrl;
+    OcssdStore *s = &n->store;
+    guint i;
+
+    s->table_writes = 1;
+    for (i = 0; i < tp->writes->len; i++) {
+        OcssdTableWrite *tw = g_ptr_array_index(tp->writes, i);
+
+        s->table_writes++;
+        trace_ocssd_store_table_write(tw->block);
+        blk_aio_pwritev(s->blk, s->layout.table_offset +
+                        tw->block * TABLE_BLOCK, &tw->qiov, 0,
+                        ocssd_store_table_write_cb, tw);
+    }
+    g_ptr_array_free(tp->writes, true);
+    g_free(tp);
+    if (--s->table_writes == 0) {
+        ocssd_store_table_pass_done(n);
+    }
+}
+
+/*
+ * The data the pass's entries cover is stable now: write them.  If the
+ * flush failed they are not written (they could claim data that is not
+ * on stable storage); their blocks stay dirty for a later pass.
+ */
+static void ocssd_store_table_data_flushed(void *opaque, int ret)
+{
+    OcssdTablePass *tp = opaque;
+    OcssdStore *s = &tp->ctrl->store;
+    guint i;
+
+    if (ret >= 0) {
+        s->data_flushed = MAX(s->data_flushed, tp->data_done);
+        ocssd_store_table_issue(tp);
+        return;
+    }
+    trace_ocssd_err_store_data_flush(ret);
+    for (i = 0; i < tp->writes->len; i++) {
+        OcssdTableWrite *tw = g_ptr_array_index(tp->writes, i);
+
+        set_bit(tw->block, s->dirty);
+        ocssd_store_table_write_free(tw);
+    }
+    g_ptr_array_set_size(tp->writes, 0);
+    s->table_ret = ret;
+    ocssd_store_table_issue(tp);        /* no blocks: the waiters fail */
+}
+
+/*
+ * Encode every dirty table block, flush the data writes its entries
+ * cover (unless no data write completed since the last flush), write the
+ * blocks, then serve the waiters of this pass.  The flush keeps a power
+ * loss from leaving a table entry whose write pointer is stable but whose
+ * data is not.
+ */
 static void ocssd_store_table_pass(OcssdCtrl *n)
 {
     OcssdStore *s = &n->store;
+    OcssdTablePass *tp = g_new0(OcssdTablePass, 1);
     uint64_t block;
 
     s->table_busy = true;
@@ -287,7 +364,9 @@ static void ocssd_store_table_pass(OcssdCtrl *n)
         QTAILQ_REMOVE(&s->table_waiters, b, entry);
         QTAILQ_INSERT_TAIL(&s->table_pass, b, entry);
     }
-    s->table_writes = 1;
+    tp->ctrl = n;
+    tp->writes = g_ptr_array_new();
+    tp->data_done = s->data_done;
     for (block = find_first_bit(s->dirty, s->table_blocks);
          block < s->table_blocks;
          block = find_next_bit(s->dirty, s->table_blocks, block + 1)) {
@@ -295,18 +374,18 @@ static void ocssd_store_table_pass(OcssdCtrl *n)
 
         clear_bit(block, s->dirty);
         tw->ctrl = n;
+        tw->block = block;
         tw->buf = g_malloc(TABLE_BLOCK);
         ocssd_store_encode_block(n, block, tw->buf);
-        s->table_writes++;
-        trace_ocssd_store_table_write(block);
         qemu_iovec_init(&tw->qiov, 1);
         qemu_iovec_add(&tw->qiov, tw->buf, TABLE_BLOCK);
-        blk_aio_pwritev(s->blk, s->layout.table_offset + block * TABLE_BLOCK,
-                        &tw->qiov, 0, ocssd_store_table_write_cb, tw);
+        g_ptr_array_add(tp->writes, tw);
     }
-    if (--s->table_writes == 0) {
-        ocssd_store_table_pass_done(n);
+    if (tp->writes->len && s->data_flushed != tp->data_done) {
+        blk_aio_flush(s->blk, ocssd_store_table_data_flushed, tp);
+        return;
     }
+    ocssd_store_table_issue(tp);
 }
 
 /* ---- write tracking and barriers ------------------------------------- */
@@ -787,6 +866,10 @@ void ocssd_store_sync_all(OcssdCtrl *n)
         return;
     }
     blk_drain(s->blk);
+    /* The data first, so that no table entry gets ahead of it. */
+    if (s->data_flushed != s->data_done && blk_flush(s->blk) >= 0) {
+        s->data_flushed = s->data_done;
+    }
     if (!ocssd_store_write_table_sync(n, &err)) {
         error_report_err(err);
     }

@@ -211,6 +211,8 @@ typedef struct OcssdStore {
     QTAILQ_HEAD(, OcssdBarrier) table_pass;     /* served by this pass */
     QTAILQ_HEAD(, OcssdAio) writes;             /* data writes in flight */
     QTAILQ_HEAD(, OcssdAio) write_queue;        /* waiting for an overlap */
+    uint64_t    data_done;          /* data writes completed */
+    uint64_t    data_flushed;       /* ... of them covered by a flush */
     bool        table_busy;         /* a table write pass is running */
     unsigned    table_writes;       /* its block writes in flight */
     int         table_ret;
