@@ -185,6 +185,19 @@ static bool ocssd_cq_full(OcssdCQ *cq)
     return (cq->tail + 1) % cq->size == cq->head;
 }
 
+/* Write a CQE, through the same checks as every other DMA. */
+static bool ocssd_write_cqe(OcssdCtrl *n, hwaddr addr, const NvmeCqe *cqe)
+{
+    QEMUSGList qsg;
+    uint16_t status;
+
+    qemu_sglist_init(&qsg, DEVICE(n), 1, pci_get_address_space(PCI_DEVICE(n)));
+    qemu_sglist_add(&qsg, addr, sizeof(*cqe));
+    status = ocssd_dma_to_guest(n, &qsg, cqe, sizeof(*cqe));
+    qemu_sglist_destroy(&qsg);
+    return status == NVME_SUCCESS;
+}
+
 static void ocssd_post_cqes(void *opaque)
 {
     OcssdCQ *cq = opaque;
@@ -209,7 +222,7 @@ static void ocssd_post_cqes(void *opaque)
         cqe.cid = req->cmd.cid;
         cqe.status = cpu_to_le16((req->status << 1) | cq->phase);
         addr = cq->dma_addr + (hwaddr)cq->tail * OCSSD_CQE_SIZE;
-        if (pci_dma_write(PCI_DEVICE(n), addr, &cqe, sizeof(cqe))) {
+        if (!ocssd_write_cqe(n, addr, &cqe)) {
             ocssd_ctrl_fatal(n, "completion queue entry write failed");
             break;
         }
@@ -240,7 +253,7 @@ static void ocssd_process_sq(void *opaque)
         OcssdRequest *req = QTAILQ_FIRST(&sq->free_list);
         uint16_t status;
 
-        if (pci_dma_read(PCI_DEVICE(n), addr, &req->cmd, sizeof(req->cmd))) {
+        if (ocssd_dma_read_guest(n, addr, &req->cmd, sizeof(req->cmd))) {
             ocssd_ctrl_fatal(n, "submission queue entry read failed");
             break;
         }

@@ -23,9 +23,48 @@ static uint16_t ocssd_dma_error(OcssdRequest *req, uint16_t status,
     return status | NVME_DNR;
 }
 
+/*
+ * DMA to or from the controller's own BAR would re-enter its registers in
+ * the middle of a command or completion (QEMU 8.0 and later refuse such
+ * re-entrant accesses, 7.2 does not): refuse it the same way everywhere,
+ * as a transfer error.
+ */
+static bool ocssd_dma_hits_bar(OcssdCtrl *n, dma_addr_t addr, dma_addr_t len)
+{
+    pcibus_t bar = pci_get_bar_addr(PCI_DEVICE(n), 0);
+
+    if (bar == PCI_BAR_UNMAPPED || !len ||
+        addr >= bar + memory_region_size(&n->bar0)) {
+        return false;
+    }
+    if (addr >= bar || bar - addr < len) {
+        qemu_log_mask(LOG_GUEST_ERROR, "ocssd: DMA of %" PRIu64 " bytes at "
+                      "0x%" PRIx64 " refused: the controller's own "
+                      "registers\n", (uint64_t)len, (uint64_t)addr);
+        trace_ocssd_err_dma_bar(addr, len);
+        return true;
+    }
+    return false;
+}
+
+static bool ocssd_sglist_hits_bar(OcssdCtrl *n, QEMUSGList *qsg)
+{
+    int i;
+
+    for (i = 0; i < qsg->nsg; i++) {
+        if (ocssd_dma_hits_bar(n, qsg->sg[i].base, qsg->sg[i].len)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 uint16_t ocssd_dma_read_guest(OcssdCtrl *n, hwaddr addr, void *buf,
                               size_t len)
 {
+    if (ocssd_dma_hits_bar(n, addr, len)) {
+        return NVME_DATA_TRAS_ERROR | NVME_DNR;
+    }
     if (pci_dma_read(PCI_DEVICE(n), addr, buf, len)) {
         qemu_log_mask(LOG_GUEST_ERROR, "ocssd: DMA read of %zu bytes at "
                       "0x%" HWADDR_PRIx " failed\n", len, addr);
@@ -300,6 +339,9 @@ uint16_t ocssd_dma_to_guest(OcssdCtrl *n, QEMUSGList *qsg, const void *buf,
 {
     dma_addr_t residual = 0;
 
+    if (ocssd_sglist_hits_bar(n, qsg)) {
+        return NVME_DATA_TRAS_ERROR | NVME_DNR;
+    }
     if (dma_buf_read((void *)buf, len, &residual, qsg,
                      MEMTXATTRS_UNSPECIFIED) != MEMTX_OK || residual) {
         trace_ocssd_err_dma(qsg->nsg ? qsg->sg[0].base : 0, len);
@@ -316,6 +358,9 @@ uint16_t ocssd_dma_from_guest(OcssdCtrl *n, QEMUSGList *qsg, void *buf,
 {
     dma_addr_t residual = 0;
 
+    if (ocssd_sglist_hits_bar(n, qsg)) {
+        return NVME_DATA_TRAS_ERROR | NVME_DNR;
+    }
     if (dma_buf_write(buf, len, &residual, qsg,
                       MEMTXATTRS_UNSPECIFIED) != MEMTX_OK || residual) {
         trace_ocssd_err_dma(qsg->nsg ? qsg->sg[0].base : 0, len);
