@@ -765,6 +765,56 @@ static void test_prp_list_full_page(void)
     finish(o);
 }
 
+/*
+ * Data, lists and queues at the device's own registers: refused as
+ * transfer errors (a fatal one for queues) on every QEMU, without
+ * reprogramming the controller on the way.
+ */
+static void test_dma_own_bar(void)
+{
+    QOcssd *o = boot("");
+    uint64_t bar = o->bar.addr, slba = qocssd_chunk_slba(o, 0);
+    uint64_t buf = qocssd_alloc(o, 4 * PAGE), list = qocssd_alloc(o, PAGE);
+    uint64_t ent[3] = { buf + PAGE, bar + 0x1000, buf + 3 * PAGE };
+    uint64_t cap = qocssd_readq(o, NVME_REG_CAP);
+    NvmeSglDescriptor d;
+    NvmeCmd cmd = { .opcode = NVME_ADM_CMD_CREATE_CQ };
+
+    g_assert_cmphex(identify_prp(o, bar, 0), ==, XFER);
+    g_assert_cmphex(identify_prp(o, bar + 0x1000, 0), ==, XFER);
+    g_assert_cmphex(identify_prp(o, bar - 8, bar), ==, XFER);
+    sgl(&d, SGL_DATA, bar + 0x10, PAGE);
+    g_assert_cmphex(identify_sgl(o, &d), ==, XFER);
+    sgl(&d, SGL_LAST, bar, 32);
+    g_assert_cmphex(identify_sgl(o, &d), ==, XFER);
+    g_assert_cmphex(rw_prp(o, NVME_CMD_WRITE, slba, 4, bar, bar + PAGE), ==,
+                    XFER);
+    g_assert_cmphex(rw_prp(o, NVME_CMD_READ, slba, 4, buf, bar), ==, XFER);
+    put_list(o, list, ent, 3);
+    g_assert_cmphex(rw_prp(o, NVME_CMD_READ, slba, 4, buf, list), ==, XFER);
+    g_assert_cmpuint(chunk_wp(o, 0), ==, 0);
+    g_assert_cmphex(qocssd_readq(o, NVME_REG_CAP), ==, cap);
+    g_assert_cmphex(qocssd_readl(o, NVME_REG_CSTS), ==, NVME_CSTS_READY);
+    alive(o);
+
+    /* A CQ on the registers: its completion is never written there. */
+    cmd.dptr.prp1 = cpu_to_le64(bar);
+    cmd.cdw10 = cpu_to_le32(15 << 16 | 2);
+    cmd.cdw11 = cpu_to_le32(1);
+    g_assert_cmphex(exec(o, 0, &cmd), ==, 0);
+    g_assert_cmphex(qocssd_create_sq(o, 2, 2, 16), ==, 0);
+    memset(&cmd, 0, sizeof(cmd));
+    cmd.opcode = NVME_ADM_CMD_IDENTIFY;     /* an I/O opcode 06h: invalid */
+    qocssd_submit(o, 2, &cmd);
+    wait_cfs(o);
+    g_assert_cmphex(qocssd_readq(o, NVME_REG_CAP), ==, cap);
+    g_assert_cmphex(qocssd_readl(o, NVME_REG_CSTS), ==,
+                    NVME_CSTS_READY | NVME_CSTS_FAILED);
+    qocssd_disable(o);
+    qocssd_start_io(o);
+    finish(o);
+}
+
 /* ---- transfer sizes ------------------------------------------------------ */
 
 /* MDTS 2: 16 KiB per command. */
@@ -1262,6 +1312,7 @@ int main(int argc, char **argv)
     qtest_add_func("/ocssd/malformed/prp/outside-ram", test_prp_outside_ram);
     qtest_add_func("/ocssd/malformed/prp/chain", test_prp_chain);
     qtest_add_func("/ocssd/malformed/prp/chain-loop", test_prp_chain_loop);
+    qtest_add_func("/ocssd/malformed/dma/own-bar", test_dma_own_bar);
     qtest_add_func("/ocssd/malformed/prp/list-full-page",
                    test_prp_list_full_page);
     qtest_add_func("/ocssd/malformed/xfer/mdts", test_xfer_mdts);
