@@ -10,6 +10,7 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "qemu/crc32c.h"
+#include "qemu/cutils.h"
 #include "hw/block/ocssd-image.h"
 
 static void ocssd_image_build_checks(void)
@@ -108,6 +109,14 @@ bool ocssd_image_header_parse(const OcssdImageHeader *h, uint64_t file_size,
     OcssdImageLayout l;
     uint32_t version = le32_to_cpu(h->version), mccap;
 
+    if (buffer_is_zero(h->magic, sizeof(h->magic))) {
+        /* Likely made by habit with qemu-img create or truncate -s. */
+        error_setg(errp, "not an ocssd image (it starts with zeroes, not "
+                   "\"%s\"): only a zero-length file is formatted; make one "
+                   "with 'ocssd-img create' or 'truncate -s 0'",
+                   OCSSD_IMAGE_MAGIC);
+        return false;
+    }
     if (memcmp(h->magic, OCSSD_IMAGE_MAGIC, sizeof(h->magic))) {
         error_setg(errp, "not an ocssd image (bad magic; expected \"%s\")",
                    OCSSD_IMAGE_MAGIC);

@@ -134,6 +134,9 @@ truncate -s 100000 "$tmp/c.img"
 expect "check: truncated image" 2 "truncated" "$img_tool" check "$tmp/c.img"
 : > "$tmp/e.img"
 expect "check: empty file" 2 "too small" "$img_tool" check "$tmp/e.img"
+truncate -s 1M "$tmp/z.img"
+expect "check: a file of zeroes is no image (with a hint)" 2 \
+    "starts with zeroes" "$img_tool" check "$tmp/z.img"
 expect "check: missing file" 1 "No such file" "$img_tool" check "$tmp/none.img"
 
 # the device uses what the tool makes, and the tool sees what it did
