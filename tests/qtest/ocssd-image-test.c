@@ -1235,6 +1235,13 @@ static void bad_magic(const char *img, uint64_t arg)
     img_put_header(img, &h, true);
 }
 
+/* A file of zeroes, as qemu-img create or truncate -s make it. */
+static void zeroes(const char *img, uint64_t size)
+{
+    g_assert_cmpint(truncate(img, 0), ==, 0);
+    g_assert_cmpint(truncate(img, size), ==, 0);
+}
+
 /* The header's 32-bit field at offset off becomes val (sealed). */
 static void header_u32(const char *img, uint64_t off_val)
 {
@@ -1331,6 +1338,9 @@ static void entry_value(const char *img, uint64_t arg)
 static const Malformed malformed[] = {
     { "bad-magic", bad_magic, 0,
       { "not an ocssd image (bad magic", "left unchanged" } },
+    { "zeroes", zeroes, 1 << 20,
+      { "not an ocssd image (it starts with zeroes",
+        "only a zero-length file is formatted" } },
     { "version", header_u32, HDR(version, 2),
       { "unsupported ocssd image format version 2",
         "this build reads version 1" } },
