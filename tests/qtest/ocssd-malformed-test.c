@@ -21,6 +21,7 @@
 #include "qemu/osdep.h"
 #include "libqtest.h"
 #include "libqos/ocssd.h"
+#include "hw/pci/pci_regs.h"
 
 #define GEO         "num_grp=2,num_pu=2,num_chk=4,clba=64,mw_cunits=0"
 #define CLBA        64
@@ -815,6 +816,45 @@ static void test_dma_own_bar(void)
     finish(o);
 }
 
+/*
+ * MSI-X messages of I/O queue 1 aimed at the controller's own registers
+ * (CC, then a doorbell): QEMU 7.2 delivers them (the guest resets its own
+ * controller), later QEMUs refuse them; either way the device survives
+ * and comes back after a reset.
+ */
+static void test_msix_own_bar(void)
+{
+    QOcssd *o = qocssd_boot_tmp("q35", GEO);
+    uint8_t cap = qpci_find_capability(&o->dev, PCI_CAP_ID_MSIX, 0);
+    const uint64_t target[] = { NVME_REG_CC, 0x1000 + 8 * 9 };
+    NvmeCmd cmd = { .opcode = NVME_CMD_FLUSH };
+    uint64_t entry;
+    NvmeCqe cqe;
+    unsigned i;
+
+    qocssd_msix_enable(o);
+    entry = (qpci_config_readl(&o->dev, cap + PCI_MSIX_TABLE) &
+             ~PCI_MSIX_FLAGS_BIRMASK) + PCI_MSIX_ENTRY_SIZE;
+    cmd.nsid = cpu_to_le32(1);
+    for (i = 0; i < ARRAY_SIZE(target); i++) {
+        qocssd_start_io(o);
+        qocssd_writeq(o, entry + PCI_MSIX_ENTRY_LOWER_ADDR,
+                      o->bar.addr + target[i]);
+        qocssd_writel(o, entry + PCI_MSIX_ENTRY_DATA, 0);
+        qocssd_submit(o, 1, &cmd);
+        qocssd_wait_posted(o, 1, &cqe);
+        g_assert_cmphex(qocssd_cqe_status(&cqe), ==, 0);
+        qocssd_readl(o, NVME_REG_CSTS);
+        qocssd_disable(o);
+    }
+    /* Messages back to RAM: everything works. */
+    qocssd_msix_enable(o);
+    qocssd_start_io(o);
+    g_assert_cmphex(qocssd_flush(o, 1), ==, 0);
+    g_assert_true(qocssd_msix_fired(o, 1));
+    finish(o);
+}
+
 /* ---- transfer sizes ------------------------------------------------------ */
 
 /* MDTS 2: 16 KiB per command. */
@@ -1313,6 +1353,7 @@ int main(int argc, char **argv)
     qtest_add_func("/ocssd/malformed/prp/chain", test_prp_chain);
     qtest_add_func("/ocssd/malformed/prp/chain-loop", test_prp_chain_loop);
     qtest_add_func("/ocssd/malformed/dma/own-bar", test_dma_own_bar);
+    qtest_add_func("/ocssd/malformed/dma/msix-own-bar", test_msix_own_bar);
     qtest_add_func("/ocssd/malformed/prp/list-full-page",
                    test_prp_list_full_page);
     qtest_add_func("/ocssd/malformed/xfer/mdts", test_xfer_mdts);
