@@ -1210,6 +1210,34 @@ static void test_aer_temperature(void)
     finish(o);
 }
 
+/*
+ * Events that come while no AER is outstanding wait, one per type, and
+ * complete the next requests in the order they came.
+ */
+static void test_aer_queued(void)
+{
+    QOcssd *o = boot("");
+    NvmeCqe cqe;
+
+    qocssd_start(o);
+    setf(o, NVME_ASYNCHRONOUS_EVENT_CONF, NVME_SMART_TEMPERATURE);
+    qocssd_ring_sq(o, 7, 1);
+    qocssd_ring_sq(o, 0, 0xffff);       /* same type: not queued again */
+    setf(o, NVME_TEMPERATURE_THRESHOLD, 300);
+    settle(o);
+    qocssd_aer_submit(o);
+    qocssd_aer_expect(o, NVME_AER_TYPE_ERROR,
+                      NVME_AER_INFO_ERR_INVALID_DB_REGISTER,
+                      NVME_LOG_ERROR_INFO);
+    qocssd_aer_submit(o);
+    qocssd_aer_expect(o, NVME_AER_TYPE_SMART, NVME_AER_INFO_SMART_TEMP_THRESH,
+                      NVME_LOG_SMART_INFO);
+    qocssd_aer_submit(o);
+    settle(o);
+    g_assert_false(qocssd_peek(o, 0, &cqe));
+    finish(o);
+}
+
 /* ---- other admin commands ------------------------------------------------ */
 
 static void test_abort(void)
@@ -1592,6 +1620,7 @@ int main(int argc, char **argv)
     qtest_add_func("/ocssd/ctrl/log/fw-slot", test_log_fw_slot);
     qtest_add_func("/ocssd/ctrl/aer/limit-and-mask", test_aer_limit);
     qtest_add_func("/ocssd/ctrl/aer/temperature", test_aer_temperature);
+    qtest_add_func("/ocssd/ctrl/aer/queued", test_aer_queued);
     qtest_add_func("/ocssd/ctrl/abort", test_abort);
     qtest_add_func("/ocssd/ctrl/io/multi-queue", test_multi_queue_io);
     qtest_add_func("/ocssd/ctrl/io/cq-full", test_cq_full);
