@@ -1,11 +1,14 @@
 /*
  * ocssd qtests: the persistent media image
  *
- * What the image keeps over a restart and over a kill -9 (data, metadata,
- * the chunk table, the header's counters), which images and properties
- * the device refuses (always leaving the file byte-identical), read-only
- * drives, sparse images, and every fault-injection mode with its status
- * and its chunk notification.  ocssd-media-test.c has the statuses of the
+ * What the image keeps over a restart, an unplug and a kill -9 (after a
+ * Flush, FUA writes, a VM stop, CC.SHN, or with writes still in flight):
+ * data, metadata, the chunk table, the header's DIRTY flag and counters;
+ * which images and properties the device refuses (always leaving the file
+ * byte-identical, as does ocssd-img check); read-only drives; qcow2 and
+ * 512-byte-sector images; sparse 4 TiB images; overlapping writes across
+ * a chunk reset; and every fault-injection mode with its status and its
+ * chunk notification.  ocssd-media-test.c has the statuses of the
  * run-time (QMP) injections; here are their notifications.
  *
  * Each test boots its own QEMU on its own image; the geometry is 2 groups
