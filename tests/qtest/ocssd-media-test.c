@@ -20,6 +20,7 @@
 #include "qemu/osdep.h"
 #include "libqtest.h"
 #include "libqos/ocssd.h"
+#include "qemu/crc32c.h"
 #include "hw/block/ocssd-image.h"
 
 #define GEO     "num_grp=2,num_pu=2,num_chk=4,clba=64"
@@ -492,6 +493,140 @@ static void test_chunk_log_partial(void)
     finish(o, img);
 }
 
+/*
+ * Counts that are not powers of two: each descriptor's SLBA is its
+ * position's address in the LBA format, not index x CLBA.
+ */
+static void test_chunk_log_odd_geometry(void)
+{
+    char *img = new_image();
+    QOcssd *o = boot(img, "num_grp=3,num_pu=3,num_chk=5,clba=48,"
+                     "mw_cunits=0");
+    OcssdChunkDescriptor all[45];
+    uint32_t g, p, c;
+
+    g_assert_cmphex(wr(o, qocssd_lba(o, 2, 1, 3, 0), 8, 1), ==, 0);
+    g_assert_cmphex(qocssd_get_log(o, OCSSD_LOG_CHUNK_INFO, 1, 0,
+                                   sizeof(all), false, all), ==, 0);
+    for (g = 0; g < 3; g++) {
+        for (p = 0; p < 3; p++) {
+            for (c = 0; c < 5; c++) {
+                OcssdChunkDescriptor *d = &all[(g * 3 + p) * 5 + c];
+                bool written = g == 2 && p == 1 && c == 3;
+
+                g_assert_cmphex(le64_to_cpu(d->slba), ==,
+                                qocssd_lba(o, g, p, c, 0));
+                g_assert_cmpuint(le64_to_cpu(d->cnlb), ==, 48);
+                g_assert_cmphex(d->cs, ==, written ? OCSSD_CHUNK_OPEN :
+                                OCSSD_CHUNK_FREE);
+                g_assert_cmpuint(le64_to_cpu(d->wp), ==, written ? 8 : 0);
+            }
+        }
+    }
+    finish(o, img);
+}
+
+/* Where the image file keeps a chunk's table entry. */
+static int image_chunk_open(const char *img, uint64_t chunk, int flags,
+                            off_t *off)
+{
+    OcssdImageHeader h;
+    int fd = open(img, flags);
+
+    g_assert(fd >= 0);
+    g_assert_cmpint(pread(fd, &h, sizeof(h), 0), ==, sizeof(h));
+    g_assert(!memcmp(h.magic, OCSSD_IMAGE_MAGIC, 8));
+    *off = le64_to_cpu(h.table_offset) + chunk * sizeof(OcssdImageChunk);
+    return fd;
+}
+
+/* The chunk table entry of a chunk as the image file holds it now. */
+static void image_chunk(const char *img, uint64_t chunk, OcssdImageChunk *e)
+{
+    off_t off;
+    int fd = image_chunk_open(img, chunk, O_RDONLY, &off);
+
+    g_assert_cmpint(pread(fd, e, sizeof(*e), off), ==, sizeof(*e));
+    close(fd);
+}
+
+/* Rewrite it (in an image no device has open), checksum included. */
+static void image_chunk_put(const char *img, uint64_t chunk,
+                            OcssdImageChunk *e)
+{
+    off_t off;
+    int fd = image_chunk_open(img, chunk, O_RDWR, &off);
+
+    e->crc = cpu_to_le32(crc32c(0xffffffff, (const uint8_t *)e,
+                                offsetof(OcssdImageChunk, crc)));
+    g_assert_cmpint(pwrite(fd, e, sizeof(*e), off), ==, sizeof(*e));
+    close(fd);
+}
+
+/*
+ * A chunk with a deviating number of sectors (CT bit 4, CNLB 32 of CLBA
+ * 64): the log says so, and its end is CNLB for writes, reads, the state
+ * machine and Dataset Management.
+ */
+static void test_chunk_deviating(void)
+{
+    char *img = new_image();
+    QOcssd *o = boot(img, GEO ",mw_cunits=0");
+    OcssdChunkDescriptor d;
+    OcssdImageChunk e;
+    uint64_t l[12], bm, s;
+    uint32_t n;
+    g_autofree uint8_t *buf = NULL;
+
+    qocssd_shutdown(o);
+    image_chunk(img, 5, &e);
+    e.type = OCSSD_CHUNK_TYPE_SEQUENTIAL | OCSSD_CHUNK_TYPE_SHRINKED;
+    e.cnlb = cpu_to_le64(32);
+    image_chunk_put(img, 5, &e);
+    o = boot(img, GEO);
+
+    g_assert_cmphex(qocssd_chunk_info(o, 5, &d), ==, 0);
+    g_assert_cmphex(d.cs, ==, OCSSD_CHUNK_FREE);
+    g_assert_cmphex(d.ct, ==, OCSSD_CHUNK_TYPE_SEQUENTIAL |
+                    OCSSD_CHUNK_TYPE_SHRINKED);
+    g_assert_cmpuint(le64_to_cpu(d.cnlb), ==, 32);
+    g_assert_cmphex(le64_to_cpu(d.slba), ==, qocssd_chunk_slba(o, 5));
+    /* Writes end at CNLB: standard and vector, past it is a Write Fault. */
+    g_assert_cmphex(wr(o, lba(o, 5, 0), 24, 1), ==, 0);
+    g_assert_cmphex(wr(o, lba(o, 5, 24), 16, 1), ==, WF);
+    range(o, l, 5, 24, 12);
+    buf = mkdata(o, l, 12, 1);
+    g_assert_cmphex(qocssd_vector(o, 1, OCSSD_CMD_VECT_WRITE, l, 12, buf,
+                                  NULL, 0, &bm), ==, WF);
+    g_assert_cmphex(bm, ==, 0xfff);
+    g_assert_cmphex(qocssd_chunk_info(o, 5, &d), ==, 0);
+    g_assert_cmphex(d.cs, ==, OCSSD_CHUNK_OPEN);
+    g_assert_cmpuint(le64_to_cpu(d.wp), ==, 24);
+    /* The last sector written closes it, at WP = CNLB. */
+    g_assert_cmphex(wr(o, lba(o, 5, 24), 8, 1), ==, 0);
+    g_assert_cmphex(qocssd_chunk_info(o, 5, &d), ==, 0);
+    g_assert_cmphex(d.cs, ==, OCSSD_CHUNK_CLOSED);
+    g_assert_cmpuint(le64_to_cpu(d.wp), ==, 32);
+    rd_check(o, lba(o, 5, 0), 32, 1);
+    /* Sectors beyond CNLB do not exist: out of range, DULBE or not. */
+    g_assert_cmphex(rd_status(o, lba(o, 5, 32), 4), ==, RANGE);
+    g_assert_cmphex(rd_status(o, lba(o, 5, 28), 8), ==, RANGE);
+    l[0] = lba(o, 5, 40);
+    g_assert_cmphex(qocssd_vector(o, 1, OCSSD_CMD_VECT_READ, l, 1, buf,
+                                  NULL, 0, &bm), ==, RANGE);
+    /* Dataset Management: one range of exactly CNLB sectors. */
+    s = lba(o, 5, 0);
+    n = CLBA;
+    g_assert_cmphex(qocssd_dsm(o, 1, &s, &n, 1), ==, INVF);
+    n = 32;
+    g_assert_cmphex(qocssd_dsm(o, 1, &s, &n, 1), ==, 0);
+    g_assert_cmphex(qocssd_chunk_info(o, 5, &d), ==, 0);
+    g_assert_cmphex(d.cs, ==, OCSSD_CHUNK_FREE);
+    g_assert_cmpuint(d.wli, ==, 1);
+    g_assert_cmpuint(le64_to_cpu(d.cnlb), ==, 32);
+    finish(o, img);
+}
+
 /* ---- write rules --------------------------------------------------------- */
 
 static void test_write_out_of_order(void)
@@ -588,6 +723,10 @@ static void test_write_past_end_and_ranges(void)
     /* From WP past the end of the chunk: Write Fault. */
     g_assert_cmphex(wr(o, lba(o, 1, 0), 60, 1), ==, 0);
     g_assert_cmphex(wr(o, lba(o, 1, 60), 8, 1), ==, WF);
+    /* One sector past it is past it too, read or write. */
+    g_assert_cmphex(wr(o, lba(o, 1, 60), 5, 1), ==, WF);
+    g_assert_cmphex(rd_status(o, lba(o, 1, 60), 5), ==, RANGE);
+    g_assert_cmphex(rd_status(o, lba(o, 1, 63), 2), ==, RANGE);
     expect_chunk(o, 1, OCSSD_CHUNK_OPEN, 60, 0);
     expect_chunk(o, 2, OCSSD_CHUNK_FREE, 0, 0);
     /* Not at WP and past the end: the out-of-order rule comes first. */
@@ -650,6 +789,15 @@ static void test_holes(void)
     g_assert_cmphex(bm, ==, 0x2);
     check_sector(o, d, NULL, l[0], 3);
     check_sector(o, d + 4 * o->sec_size, NULL, l[4], 3);
+
+    /* Vector Chunk Reset ignores the sector bits, even of a hole. */
+    g_assert_cmphex(wr(o, qocssd_lba(o, 0, 1, 2, 0), 48, 1), ==, 0);
+    l[0] = qocssd_lba(o, 0, 1, 2, 50);
+    g_assert_cmphex(qocssd_vreset(o, 1, l, 1, NULL, &bm), ==, 0);
+    l[0] = qocssd_lba(o, 0, 0, 0, 63);
+    l[1] = qocssd_lba(o, 0, 1, 2, 0);
+    g_assert_cmphex(qocssd_vreset(o, 1, l, 2, NULL, &bm), ==, INVR);
+    g_assert_cmphex(bm, ==, 0x2);
     finish(o, img);
 }
 
@@ -662,6 +810,11 @@ static void check_resets(const char *flags, bool multiple, bool early,
     char *img = new_image();
     QOcssd *o = boot(img, GEO ",mw_cunits=0,%s", flags);
     uint32_t cnlb = CLBA;
+
+    /* MCCAP bit 1 is multiple resets, bit 2 (a Decision) early reset. */
+    g_assert_cmphex(le32_to_cpu(o->geo.mccap), ==, OCSSD_MCCAP_VECTOR_COPY |
+                    (multiple ? OCSSD_MCCAP_MULTIPLE_RESETS : 0) |
+                    (early ? OCSSD_MCCAP_EARLY_RESET : 0));
 
 #define RESET(c) (dsm ? qocssd_dsm(o, 1, (uint64_t[]) {                     \
                                    qocssd_chunk_slba(o, c) }, &cnlb, 1)     \
@@ -752,6 +905,26 @@ static void test_reset_descriptors(void)
     g_assert_cmphex(qocssd_vreset(o, 1, l, 1, NULL, &bm), ==, 0);
     g_assert_cmphex(bm, ==, 0);
     expect_chunk(o, 8, OCSSD_CHUNK_FREE, 0, 2);
+    finish(o, img);
+}
+
+/* The wear-level index is one byte: it stops at 255. */
+static void test_reset_wli_saturates(void)
+{
+    char *img = new_image();
+    QOcssd *o = boot(img, GEO ",wit=0,multiple_resets=on");
+    unsigned i;
+
+    for (i = 0; i < 255; i++) {
+        g_assert_cmphex(vreset1(o, 7), ==, 0);
+    }
+    expect_chunk(o, 7, OCSSD_CHUNK_FREE, 0, 255);
+    g_assert_cmphex(vreset1(o, 7), ==, 0);
+    g_assert_cmphex(vreset1(o, 7), ==, 0);
+    expect_chunk(o, 7, OCSSD_CHUNK_FREE, 0, 255);
+    fill_chunk(o, 7, 1);
+    g_assert_cmphex(vreset1(o, 7), ==, 0);
+    expect_chunk(o, 7, OCSSD_CHUNK_FREE, 0, 255);
     finish(o, img);
 }
 
@@ -936,6 +1109,54 @@ static void test_dsm(void)
     finish(o, img);
 }
 
+/* DSM without the deallocate attribute (hints only) changes nothing. */
+static uint16_t dsm_attr(QOcssd *o, uint64_t slba, uint32_t nlb,
+                         uint32_t attr)
+{
+    NvmeCmd cmd = { .opcode = NVME_CMD_DSM };
+    NvmeDsmRange r = { .slba = cpu_to_le64(slba), .nlb = cpu_to_le32(nlb) };
+    uint64_t addr = qocssd_alloc(o, sizeof(r));
+
+    qocssd_memwrite(o, addr, &r, sizeof(r));
+    cmd.nsid = cpu_to_le32(1);
+    cmd.cdw11 = cpu_to_le32(attr);
+    qocssd_set_prp(o, &cmd, addr, sizeof(r));
+    return qocssd_exec(o, 1, &cmd, NULL);
+}
+
+static void test_dsm_attributes_and_order(void)
+{
+    char *img = new_image();
+    QOcssd *o = boot(img, GEO);
+    uint64_t s[3];
+    uint32_t n[3] = { CLBA, CLBA, CLBA };
+
+    fill_chunk(o, 0, 1);
+    /* Integral read/write hints, no deallocate: nothing is reset. */
+    g_assert_cmphex(dsm_attr(o, lba(o, 0, 0), CLBA, 0x3), ==, 0);
+    expect_chunk(o, 0, OCSSD_CHUNK_CLOSED, 64, 0);
+    g_assert_cmphex(dsm_attr(o, lba(o, 0, 0), CLBA, NVME_DSMGMT_AD), ==, 0);
+    expect_chunk(o, 0, OCSSD_CHUNK_FREE, 0, 1);
+    /*
+     * Every range is reset in order; the status is the first failure's:
+     * FREE (Invalid Reset) before OFFLINE (Offline Chunk), and the other
+     * way round.
+     */
+    fill_chunk(o, 2, 1);
+    inject(o, "inject-offline", lba(o, 3, 0));
+    s[0] = lba(o, 1, 0);
+    s[1] = lba(o, 3, 0);
+    s[2] = lba(o, 2, 0);
+    g_assert_cmphex(qocssd_dsm(o, 1, s, n, 3), ==, INVR);
+    expect_chunk(o, 2, OCSSD_CHUNK_FREE, 0, 1);
+    fill_chunk(o, 2, 1);
+    s[0] = lba(o, 3, 0);
+    s[1] = lba(o, 1, 0);
+    g_assert_cmphex(qocssd_dsm(o, 1, s, n, 3), ==, OFFL);
+    expect_chunk(o, 2, OCSSD_CHUNK_FREE, 0, 2);
+    finish(o, img);
+}
+
 /* ---- vector commands ---------------------------------------------------- */
 
 /* Mixed good and bad entries: the exact bitmap, the first failure. */
@@ -1064,7 +1285,26 @@ static void test_vector_nlb_limit(void)
     g_assert_cmphex(qocssd_exec(o, 1, &cmd, NULL), ==, INVF);
     v->opcode = OCSSD_CMD_VECT_RESET;
     g_assert_cmphex(qocssd_exec(o, 1, &cmd, NULL), ==, INVF);
+    /* Every other bit of CDW12 29:6 is reserved too. */
+    for (i = 6; i < 30; i++) {
+        v->opcode = i % 2 ? OCSSD_CMD_VECT_WRITE : OCSSD_CMD_VECT_READ;
+        v->cdw12 = cpu_to_le32(1u << i | 3);
+        g_assert_cmphex(qocssd_exec(o, 1, &cmd, NULL), ==, INVF);
+    }
     expect_chunk(o, 6, OCSSD_CHUNK_FREE, 0, 0);
+    /* FUA (bit 30) and Limited Retry (bit 31) are not. */
+    range(o, l, 6, 0, 4);
+    g_assert_cmphex(qocssd_vector(o, 1, OCSSD_CMD_VECT_WRITE, l, 4, d, m,
+                                  OCSSD_VECTOR_FUA | OCSSD_VECTOR_LR, &bm),
+                    ==, 0);
+    range(o, l, 6, 4, 4);
+    g_assert_cmphex(qocssd_vector(o, 1, OCSSD_CMD_VECT_WRITE, l, 4, d, m,
+                                  OCSSD_VECTOR_LR, &bm), ==, 0);
+    range(o, l, 6, 0, 8);
+    g_assert_cmphex(qocssd_vector(o, 1, OCSSD_CMD_VECT_READ, l, 8, r, rm,
+                                  OCSSD_VECTOR_FUA | OCSSD_VECTOR_LR, &bm),
+                    ==, 0);
+    expect_chunk(o, 6, OCSSD_CHUNK_OPEN, 8, 0);
     finish(o, img);
 }
 
@@ -1254,12 +1494,26 @@ static void test_vector_copy(void)
 
 /* ---- MAXOC / MAXOCPU ---------------------------------------------------- */
 
+/* One vector write: n1 sectors of chunk c1 from s1, then n2 of c2 from s2. */
+static uint16_t vwrite2(QOcssd *o, uint64_t c1, uint32_t s1, unsigned n1,
+                        uint64_t c2, uint32_t s2, unsigned n2, uint64_t *bm)
+{
+    uint64_t l[64];
+    g_autofree uint8_t *d = NULL;
+
+    g_assert_cmpuint(n1 + n2, <=, 64);
+    range(o, l, c1, s1, n1);
+    range(o, l + n1, c2, s2, n2);
+    d = mkdata(o, l, n1 + n2, 2);
+    return qocssd_vector(o, 1, OCSSD_CMD_VECT_WRITE, l, n1 + n2, d, NULL, 0,
+                         bm);
+}
+
 static void test_maxoc(void)
 {
     char *img = new_image();
     QOcssd *o = boot(img, GEO ",maxoc=2");
-    uint64_t l[8], bm;
-    g_autofree uint8_t *d = NULL;
+    uint64_t bm;
 
     g_assert_cmpuint(le32_to_cpu(o->geo.maxoc), ==, 2);
     g_assert_cmphex(wr(o, lba(o, 0, 0), 4, 1), ==, 0);
@@ -1277,11 +1531,7 @@ static void test_maxoc(void)
     g_assert_cmphex(wr(o, lba(o, 11, 0), 4, 1), ==, WF);
     /* Vector: the chunk over the limit fails, the others go on. */
     fill_chunk(o, 10, 1);
-    range(o, l, 12, 0, 4);
-    range(o, l + 4, 13, 0, 4);
-    d = mkdata(o, l, 8, 1);
-    g_assert_cmphex(qocssd_vector(o, 1, OCSSD_CMD_VECT_WRITE, l, 8, d, NULL,
-                                  0, &bm), ==, WF);
+    g_assert_cmphex(vwrite2(o, 12, 0, 4, 13, 0, 4, &bm), ==, WF);
     g_assert_cmphex(bm, ==, 0xf0);
     expect_chunk(o, 12, OCSSD_CHUNK_OPEN, 4, 0);
     expect_chunk(o, 13, OCSSD_CHUNK_FREE, 0, 0);
@@ -1292,6 +1542,8 @@ static void test_maxocpu(void)
 {
     char *img = new_image();
     QOcssd *o = boot(img, GEO ",maxocpu=1,early_reset=on");
+    uint64_t l[12], bm;
+    g_autofree uint8_t *d = NULL;
 
     g_assert_cmpuint(le32_to_cpu(o->geo.maxocpu), ==, 1);
     /* Chunks 0-3: group 0 PU 0; 4-7: PU 1; 8-11: group 1 PU 0. */
@@ -1304,6 +1556,20 @@ static void test_maxocpu(void)
     g_assert_cmphex(vreset1(o, 0), ==, 0);
     g_assert_cmphex(wr(o, lba(o, 1, 0), 4, 1), ==, 0);
     g_assert_cmphex(wr(o, lba(o, 0, 0), 4, 1), ==, WF);
+    /*
+     * One vector command opening two chunks of the free PU (group 1 PU 1):
+     * the second is one too many; the open chunk 1 takes more.
+     */
+    range(o, l, 12, 0, 4);
+    range(o, l + 4, 13, 0, 4);
+    range(o, l + 8, 1, 4, 4);
+    d = mkdata(o, l, 12, 1);
+    g_assert_cmphex(qocssd_vector(o, 1, OCSSD_CMD_VECT_WRITE, l, 12, d, NULL,
+                                  0, &bm), ==, WF);
+    g_assert_cmphex(bm, ==, 0xf0);
+    expect_chunk(o, 12, OCSSD_CHUNK_OPEN, 4, 0);
+    expect_chunk(o, 13, OCSSD_CHUNK_FREE, 0, 0);
+    expect_chunk(o, 1, OCSSD_CHUNK_OPEN, 8, 0);
     finish(o, img);
 }
 
@@ -1419,20 +1685,6 @@ static void test_qd32_appends(void)
 }
 
 /* ---- FUA ----------------------------------------------------------------- */
-
-/* The chunk table entry of a chunk as the image file holds it now. */
-static void image_chunk(const char *img, uint64_t chunk, OcssdImageChunk *e)
-{
-    OcssdImageHeader h;
-    int fd = open(img, O_RDONLY);
-
-    g_assert(fd >= 0);
-    g_assert_cmpint(pread(fd, &h, sizeof(h), 0), ==, sizeof(h));
-    g_assert(!memcmp(h.magic, OCSSD_IMAGE_MAGIC, 8));
-    g_assert_cmpint(pread(fd, e, sizeof(*e), le64_to_cpu(h.table_offset) +
-                          chunk * sizeof(*e)), ==, sizeof(*e));
-    close(fd);
-}
 
 static void test_fua(void)
 {
@@ -1632,6 +1884,81 @@ static void test_notify_wli(void)
     finish(o, img);
 }
 
+/*
+ * The band average +- WIT is closed: an index exactly on an edge is
+ * inside.  WIT 1, 16 chunks: chunks 1-15 reset once (average 15/16), then
+ * chunk 1 again: average 1, chunk 1 at 2 and chunk 0 at 0, both on an
+ * edge - no event.  Chunk 1 once more (average 17/16): chunk 1 is above
+ * the band, chunk 0 below it, each an event (the reset chunk first).
+ */
+static void test_notify_band_edges(void)
+{
+    char *img = new_image();
+    QOcssd *o = boot(img, GEO ",wit=1");
+    OcssdChunkNotification log[4];
+    uint64_t c;
+
+    for (c = 1; c < NCHUNK; c++) {
+        fill_chunk(o, c, 1);
+        g_assert_cmphex(vreset1(o, c), ==, 0);
+    }
+    fill_chunk(o, 1, 1);
+    g_assert_cmphex(vreset1(o, 1), ==, 0);
+    expect_chunk(o, 1, OCSSD_CHUNK_FREE, 0, 2);
+    g_assert_cmphex(qocssd_get_log(o, OCSSD_LOG_CHUNK_NOTIFICATION, 1, 0,
+                                   sizeof(log), true, log), ==, 0);
+    check_zero((uint8_t *)log, sizeof(log));
+    fill_chunk(o, 1, 1);
+    g_assert_cmphex(vreset1(o, 1), ==, 0);
+    g_assert_cmphex(qocssd_get_log(o, OCSSD_LOG_CHUNK_NOTIFICATION, 1, 0,
+                                   sizeof(log), false, log), ==, 0);
+    g_assert_cmpuint(le64_to_cpu(log[0].nc), ==, 1);
+    g_assert_cmphex(le64_to_cpu(log[0].lba), ==, qocssd_chunk_slba(o, 1));
+    g_assert_cmphex(le16_to_cpu(log[0].state), ==, OCSSD_NOTIFY_WLI);
+    g_assert_cmphex(log[0].mask, ==, OCSSD_NOTIFY_MASK_CHUNK);
+    g_assert_cmpuint(le64_to_cpu(log[1].nc), ==, 2);
+    g_assert_cmphex(le64_to_cpu(log[1].lba), ==, qocssd_chunk_slba(o, 0));
+    g_assert_cmphex(le16_to_cpu(log[1].state), ==, OCSSD_NOTIFY_WLI);
+    g_assert_cmphex(log[1].mask, ==, OCSSD_NOTIFY_MASK_CHUNK);
+    check_zero((uint8_t *)&log[2], 2 * sizeof(log[0]));
+    finish(o, img);
+}
+
+/*
+ * The log holds the newest 64 notifications, oldest first; NC counts on
+ * past the ones dropped.  Also: each High ECC read is notified, about its
+ * sector, whether Media Feedback reports it or not.
+ */
+static void test_notify_log_full(void)
+{
+    char *img = new_image();
+    QOcssd *o = boot(img, GEO ",mw_cunits=0");
+    OcssdChunkNotification log[OCSSD_NOTIFY_LOG_ENTRIES + 2];
+    unsigned i, n = OCSSD_NOTIFY_LOG_ENTRIES + 3;
+
+    fill_chunk(o, 9, 1);
+    for (i = 0; i < n; i++) {
+        inject(o, "inject-high-ecc", lba(o, 9, i % CLBA));
+        rd_check(o, lba(o, 9, i % CLBA), 1, 1);
+    }
+    memset(log, 0xa5, sizeof(log));
+    g_assert_cmphex(qocssd_get_log(o, OCSSD_LOG_CHUNK_NOTIFICATION, 1, 0,
+                                   sizeof(log), false, log), ==, 0);
+    for (i = 0; i < OCSSD_NOTIFY_LOG_ENTRIES; i++) {
+        unsigned k = n - OCSSD_NOTIFY_LOG_ENTRIES + i;   /* 0's based */
+
+        g_assert_cmpuint(le64_to_cpu(log[i].nc), ==, k + 1);
+        g_assert_cmphex(le64_to_cpu(log[i].lba), ==, lba(o, 9, k % CLBA));
+        g_assert_cmpuint(le32_to_cpu(log[i].nsid), ==, 1);
+        g_assert_cmphex(le16_to_cpu(log[i].state), ==, OCSSD_NOTIFY_ERR_HIGH);
+        g_assert_cmphex(log[i].mask, ==, OCSSD_NOTIFY_MASK_SECTOR);
+        g_assert_cmpuint(le16_to_cpu(log[i].nlb), ==, 0);
+    }
+    /* Past the log's end: zeroes. */
+    check_zero((uint8_t *)&log[OCSSD_NOTIFY_LOG_ENTRIES], 2 * sizeof(log[0]));
+    finish(o, img);
+}
+
 /* WIT 0: resets never notify. */
 static void test_notify_wit0(void)
 {
@@ -1652,11 +1979,29 @@ static void test_notify_wit0(void)
 
 /* ---- injected media failures: 0x2F0, 0x2F1, 0x281, reset failure ------ */
 
+/* The notification log (read with RAE set) has an entry about lba. */
+static void expect_notified(QOcssd *o, uint64_t lba, uint16_t state,
+                            uint8_t mask)
+{
+    OcssdChunkNotification log[OCSSD_NOTIFY_LOG_ENTRIES];
+    unsigned i;
+
+    g_assert_cmphex(qocssd_get_log(o, OCSSD_LOG_CHUNK_NOTIFICATION, 1, 0,
+                                   sizeof(log), true, log), ==, 0);
+    for (i = 0; i < OCSSD_NOTIFY_LOG_ENTRIES && log[i].nc; i++) {
+        if (le64_to_cpu(log[i].lba) == lba &&
+            le16_to_cpu(log[i].state) == state && log[i].mask == mask) {
+            return;
+        }
+    }
+    g_error("no notification (state 0x%x, mask 0x%x) about LBA 0x%" PRIx64,
+            state, mask, lba);
+}
+
 static void test_injected_failures(void)
 {
     char *img = new_image();
     QOcssd *o = boot(img, GEO ",mw_cunits=0");
-    OcssdChunkNotification log[OCSSD_NOTIFY_LOG_ENTRIES];
     uint64_t l[8], bm;
     g_autofree uint8_t *d = NULL, *m = NULL;
     g_autofree uint8_t *r = g_malloc(8 * 4096);
@@ -1668,6 +2013,9 @@ static void test_injected_failures(void)
     g_assert_cmphex(wr(o, lba(o, 0, 8), 4, 1), ==,
                     OCSSD_WRITE_NEXT_UNIT | NVME_DNR);
     expect_chunk(o, 0, OCSSD_CHUNK_OPEN, 12, 0);
+    /* Each failed write is notified: error rate high, about the chunk. */
+    expect_notified(o, lba(o, 0, 0), OCSSD_NOTIFY_ERR_HIGH,
+                    OCSSD_NOTIFY_MASK_CHUNK);
     g_assert_cmphex(wr(o, lba(o, 0, 8), 4, 1), ==, OOO);
     g_assert_cmphex(wr(o, lba(o, 0, 12), 4, 1), ==, 0);
     rd_check(o, lba(o, 0, 12), 4, 1);
@@ -1694,6 +2042,8 @@ static void test_injected_failures(void)
     g_assert_cmphex(bm, ==, 0xf0);
     expect_chunk(o, 1, OCSSD_CHUNK_OPEN, 4, 0);
     expect_chunk(o, 2, OCSSD_CHUNK_CLOSED, 0, 0);
+    expect_notified(o, lba(o, 2, 0), OCSSD_NOTIFY_ERR_HIGH,
+                    OCSSD_NOTIFY_MASK_CHUNK);
 
     /* Unrecovered Read Error: standard reads fail whole... */
     inject(o, "inject-read-error", l[2]);
@@ -1715,18 +2065,8 @@ static void test_injected_failures(void)
     /* It was once. */
     rd_check(o, l[0], 4, 2);
     /* The failed read is in the notification log, about the sector. */
-    g_assert_cmphex(qocssd_get_log(o, OCSSD_LOG_CHUNK_NOTIFICATION, 1, 0,
-                                   sizeof(log), true, log), ==, 0);
-    for (i = 0; i < OCSSD_NOTIFY_LOG_ENTRIES && log[i].nc; i++) {
-        if (le64_to_cpu(log[i].lba) == l[1]) {
-            break;
-        }
-    }
-    g_assert_cmpuint(i, <, OCSSD_NOTIFY_LOG_ENTRIES);
-    g_assert_cmpuint(log[i].nc, !=, 0);
-    g_assert_cmphex(le16_to_cpu(log[i].state), ==,
-                    OCSSD_NOTIFY_ERR_UNRECOVERABLE);
-    g_assert_cmphex(log[i].mask, ==, OCSSD_NOTIFY_MASK_SECTOR);
+    expect_notified(o, l[1], OCSSD_NOTIFY_ERR_UNRECOVERABLE,
+                    OCSSD_NOTIFY_MASK_SECTOR);
 
     /* A reset that fails takes the chunk offline: Offline Chunk. */
     fill_chunk(o, 3, 1);
@@ -1734,6 +2074,8 @@ static void test_injected_failures(void)
     g_assert_cmphex(vreset1(o, 3), ==, OFFL);
     expect_chunk(o, 3, OCSSD_CHUNK_OFFLINE, 64, 0);
     g_assert_cmphex(rd_status(o, lba(o, 3, 0), 4), ==, OFFL);
+    expect_notified(o, lba(o, 3, 0), OCSSD_NOTIFY_ERR_UNRECOVERABLE,
+                    OCSSD_NOTIFY_MASK_CHUNK);
     finish(o, img);
 }
 
@@ -1814,6 +2156,9 @@ int main(int argc, char **argv)
     qtest_add_func("/ocssd/media/chunk-log/transitions",
                    test_chunk_log_transitions);
     qtest_add_func("/ocssd/media/chunk-log/partial", test_chunk_log_partial);
+    qtest_add_func("/ocssd/media/chunk-log/odd-geometry",
+                   test_chunk_log_odd_geometry);
+    qtest_add_func("/ocssd/media/chunk-log/deviating", test_chunk_deviating);
     qtest_add_func("/ocssd/media/write/out-of-order", test_write_out_of_order);
     qtest_add_func("/ocssd/media/write/ws-min", test_write_ws_min);
     qtest_add_func("/ocssd/media/write/closed-offline",
@@ -1823,6 +2168,8 @@ int main(int argc, char **argv)
     qtest_add_func("/ocssd/media/holes", test_holes);
     qtest_add_func("/ocssd/media/reset/states", test_reset_states);
     qtest_add_func("/ocssd/media/reset/descriptors", test_reset_descriptors);
+    qtest_add_func("/ocssd/media/reset/wli-saturates",
+                   test_reset_wli_saturates);
     qtest_add_func("/ocssd/media/read/dulbe", test_read_dulbe);
     qtest_add_func("/ocssd/media/read/mw-cunits", test_read_mw_cunits);
     qtest_add_func("/ocssd/media/read/mw-cunits-restart",
@@ -1830,6 +2177,8 @@ int main(int argc, char **argv)
     qtest_add_func("/ocssd/media/read/mw-cunits-strict-off",
                    test_read_mw_cunits_strict_off);
     qtest_add_func("/ocssd/media/dsm", test_dsm);
+    qtest_add_func("/ocssd/media/dsm-attributes-and-order",
+                   test_dsm_attributes_and_order);
     qtest_add_func("/ocssd/media/vector/mixed", test_vector_mixed);
     qtest_add_func("/ocssd/media/vector/nlb-limit", test_vector_nlb_limit);
     qtest_add_func("/ocssd/media/vector/list-outside-ram",
@@ -1845,6 +2194,8 @@ int main(int argc, char **argv)
     qtest_add_func("/ocssd/media/media-feedback", test_media_feedback);
     qtest_add_func("/ocssd/media/notify/wli", test_notify_wli);
     qtest_add_func("/ocssd/media/notify/wit0", test_notify_wit0);
+    qtest_add_func("/ocssd/media/notify/band-edges", test_notify_band_edges);
+    qtest_add_func("/ocssd/media/notify/log-full", test_notify_log_full);
     qtest_add_func("/ocssd/media/injected-failures", test_injected_failures);
     qtest_add_func("/ocssd/media/next-unit-zeroes", test_next_unit_zeroes);
     qtest_add_func("/ocssd/media/flush", test_flush);

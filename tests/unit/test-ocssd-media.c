@@ -500,6 +500,40 @@ static void test_chunk_descriptor(void)
     ocssd_media_cleanup(&m);
 }
 
+/*
+ * Descriptors on counts that are not powers of two (the SLBA is the LBA
+ * format's address, not index x CLBA), and of a chunk with a deviating
+ * number of sectors (CT bit 4, CNLB below CLBA).
+ */
+static void test_chunk_descriptor_odd(void)
+{
+    OcssdMediaParams p = small_params();
+    OcssdChunkDescriptor d;
+    OcssdMedia m;
+    OcssdAddr a = { .grp = 2, .pu = 1, .chk = 3 };
+    uint64_t chunk;
+
+    p.num_grp = 3;
+    p.num_pu = 3;
+    p.num_chk = 5;
+    p.clba = 48;
+    media_new(&m, &p);
+    chunk = ocssd_chunk_index(&m, &a);
+    g_assert_cmpuint(chunk, ==, (2 * 3 + 1) * 5 + 3);
+    ocssd_media_chunk_descriptor(&m, chunk, &d);
+    /* 2 + 2 + 3 + 6 bits */
+    g_assert_cmphex(le64_to_cpu(d.slba), ==, 2ULL << 11 | 1 << 9 | 3 << 6);
+    g_assert_cmpuint(le64_to_cpu(d.cnlb), ==, 48);
+
+    m.chunk[chunk].type |= OCSSD_CHUNK_TYPE_SHRINKED;
+    m.chunk[chunk].cnlb = 32;
+    ocssd_media_chunk_descriptor(&m, chunk, &d);
+    g_assert_cmphex(d.ct, ==, OCSSD_CHUNK_TYPE_SEQUENTIAL |
+                    OCSSD_CHUNK_TYPE_SHRINKED);
+    g_assert_cmpuint(le64_to_cpu(d.cnlb), ==, 32);
+    ocssd_media_cleanup(&m);
+}
+
 /* ---- the chunk state machine --------------------------------------------- */
 
 static void test_state_transitions(void)
@@ -784,6 +818,34 @@ static void test_write_maxocpu(void)
     g_assert_cmpuint(m.open_pu[0], ==, 0);
     g_assert_cmpuint(m.open_total, ==, 3);
     g_assert_cmphex(write_run(&m, 2, 0, 4), ==, 0);
+    ocssd_media_cleanup(&m);
+}
+
+/* Chunks one command opens count against MAXOCPU among themselves. */
+static void test_write_maxocpu_one_command(void)
+{
+    OcssdMediaParams p = small_params();
+    OcssdIoEntry e[12];
+    OcssdMedia m;
+    uint64_t lba[12];
+    unsigned i;
+
+    p.maxocpu = 1;
+    media_new(&m, &p);
+    /* Chunks 4 and 5 (group 0 PU 1), then 8 (group 1 PU 0). */
+    for (i = 0; i < 4; i++) {
+        lba[i] = lba_of(&m, 4, i);
+        lba[4 + i] = lba_of(&m, 5, i);
+        lba[8 + i] = lba_of(&m, 8, i);
+    }
+    g_assert_cmphex(write_lbas(&m, lba, 12, e), ==, WF);
+    for (i = 0; i < 12; i++) {
+        g_assert_cmphex(e[i].status, ==, i / 4 == 1 ? WF : 0);
+    }
+    g_assert_cmpuint(m.chunk[4].state, ==, OCSSD_CHUNK_OPEN);
+    g_assert_cmpuint(m.chunk[5].state, ==, OCSSD_CHUNK_FREE);
+    g_assert_cmpuint(m.chunk[8].state, ==, OCSSD_CHUNK_OPEN);
+    g_assert_cmpuint(m.open_pu[1], ==, 1);
     ocssd_media_cleanup(&m);
 }
 
@@ -1501,6 +1563,8 @@ int main(int argc, char **argv)
     g_test_add_func("/ocssd/media/addr/wide-fields", test_addr_wide_fields);
     g_test_add_func("/ocssd/media/geometry", test_geometry);
     g_test_add_func("/ocssd/media/chunk-descriptor", test_chunk_descriptor);
+    g_test_add_func("/ocssd/media/chunk-descriptor-odd",
+                    test_chunk_descriptor_odd);
     g_test_add_func("/ocssd/media/state/transitions", test_state_transitions);
     g_test_add_func("/ocssd/media/state/injected-write-failures",
                     test_injected_write_failures);
@@ -1512,6 +1576,8 @@ int main(int argc, char **argv)
     g_test_add_func("/ocssd/media/write/ws-min", test_write_ws_min);
     g_test_add_func("/ocssd/media/write/maxoc", test_write_maxoc);
     g_test_add_func("/ocssd/media/write/maxocpu", test_write_maxocpu);
+    g_test_add_func("/ocssd/media/write/maxocpu-one-command",
+                    test_write_maxocpu_one_command);
     g_test_add_func("/ocssd/media/write/precedence", test_write_precedence);
     g_test_add_func("/ocssd/media/write/per-chunk-all-or-nothing",
                     test_write_per_chunk_all_or_nothing);
