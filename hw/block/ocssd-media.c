@@ -405,6 +405,12 @@ uint16_t ocssd_media_check_range(const OcssdMedia *m, uint64_t slba,
     return NVME_WRITE_FAULT | NVME_DNR;
 }
 
+/* An open chunk a write command fills up, closing it. */
+typedef struct OcssdClosing {
+    unsigned    last;           /* list position of its last entry */
+    uint64_t    pu;
+} OcssdClosing;
+
 static uint16_t first_failure(const OcssdIoEntry *e, unsigned n)
 {
     unsigned i;
@@ -426,6 +432,9 @@ static uint16_t first_failure(const OcssdIoEntry *e, unsigned n)
  *  - they run past the chunk's last sector: Write Fault;
  *  - their count is not a multiple of WS_MIN: Invalid Field;
  *  - the chunk would be left open beyond MAXOC / MAXOCPU: Write Fault.
+ * Entries run in list order: an open chunk the command fills up is closed
+ * from its last entry on, so a chunk the command opens after that point
+ * may take its place.
  * Entries must have been decoded (ocssd_media_decode_entries) first;
  * entries that already failed are skipped.
  */
@@ -434,18 +443,21 @@ uint16_t ocssd_media_check_write(const OcssdMedia *m, OcssdIoEntry *e,
 {
     g_autofree bool *done = g_new0(bool, n);
     g_autofree uint32_t *opening_pu = NULL;
+    g_autofree OcssdClosing *closing = NULL;
     uint32_t opening = 0;
-    unsigned i, j;
+    unsigned i, j, nclosing = 0;
 
     for (i = 0; i < n; i++) {
         const OcssdChunk *c;
         uint64_t expect, count = 0, pu;
         uint16_t status = NVME_SUCCESS;
+        unsigned last = i;
 
         if (done[i] || e[i].status != NVME_SUCCESS) {
             continue;
         }
         c = &m->chunk[e[i].chunk];
+        pu = chunk_pu(m, e[i].chunk);
         expect = c->wp;
         for (j = i; j < n; j++) {
             if (done[j] || e[j].status != NVME_SUCCESS ||
@@ -457,6 +469,7 @@ uint16_t ocssd_media_check_write(const OcssdMedia *m, OcssdIoEntry *e,
             }
             expect++;
             count++;
+            last = j;
         }
 
         if (c->state & (OCSSD_CHUNK_CLOSED | OCSSD_CHUNK_OFFLINE)) {
@@ -468,20 +481,37 @@ uint16_t ocssd_media_check_write(const OcssdMedia *m, OcssdIoEntry *e,
         } else if (count % m->p.ws_min) {
             status = NVME_INVALID_FIELD | NVME_DNR;
         } else if (c->state == OCSSD_CHUNK_FREE && count < c->cnlb) {
-            /* The write opens the chunk and leaves it open. */
-            pu = chunk_pu(m, e[i].chunk);
+            /* The write opens the chunk at entry i and leaves it open. */
+            uint32_t closed = 0, closed_pu = 0;
+            unsigned k;
+
             if (!opening_pu) {
                 opening_pu = g_new0(uint32_t,
                                     (size_t)m->p.num_grp * m->p.num_pu);
             }
-            if ((m->p.maxoc && m->open_total + opening >= m->p.maxoc) ||
+            for (k = 0; k < nclosing; k++) {
+                if (closing[k].last < i) {
+                    closed++;
+                    closed_pu += closing[k].pu == pu;
+                }
+            }
+            if ((m->p.maxoc &&
+                 m->open_total + opening - closed >= m->p.maxoc) ||
                 (m->p.maxocpu &&
-                 m->open_pu[pu] + opening_pu[pu] >= m->p.maxocpu)) {
+                 m->open_pu[pu] + opening_pu[pu] - closed_pu >=
+                 m->p.maxocpu)) {
                 status = NVME_WRITE_FAULT | NVME_DNR;
             } else {
                 opening++;
                 opening_pu[pu]++;
             }
+        } else if (c->state == OCSSD_CHUNK_OPEN && c->wp + count == c->cnlb) {
+            /* The write closes the chunk at its last entry. */
+            if (!closing) {
+                closing = g_new(OcssdClosing, n);
+            }
+            closing[nclosing].last = last;
+            closing[nclosing++].pu = pu;
         }
 
         for (j = i; j < n; j++) {

@@ -1535,6 +1535,20 @@ static void test_maxoc(void)
     g_assert_cmphex(bm, ==, 0xf0);
     expect_chunk(o, 12, OCSSD_CHUNK_OPEN, 4, 0);
     expect_chunk(o, 13, OCSSD_CHUNK_FREE, 0, 0);
+    /*
+     * Entries run in list order: chunk 5 filled up by the command closes
+     * before chunk 13 opens, which takes its slot...
+     */
+    g_assert_cmphex(wr(o, lba(o, 5, 4), 52, 2), ==, 0);
+    g_assert_cmphex(vwrite2(o, 5, 56, 8, 13, 0, 4, &bm), ==, 0);
+    expect_chunk(o, 5, OCSSD_CHUNK_CLOSED, 64, 0);
+    expect_chunk(o, 13, OCSSD_CHUNK_OPEN, 4, 0);
+    /* ...but chunk 14 opening before chunk 12 closes is one too many. */
+    g_assert_cmphex(wr(o, lba(o, 12, 4), 52, 2), ==, 0);
+    g_assert_cmphex(vwrite2(o, 14, 0, 4, 12, 56, 8, &bm), ==, WF);
+    g_assert_cmphex(bm, ==, 0xf);
+    expect_chunk(o, 12, OCSSD_CHUNK_CLOSED, 64, 0);
+    expect_chunk(o, 14, OCSSD_CHUNK_FREE, 0, 0);
     finish(o, img);
 }
 

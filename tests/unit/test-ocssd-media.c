@@ -821,6 +821,53 @@ static void test_write_maxocpu(void)
     ocssd_media_cleanup(&m);
 }
 
+/*
+ * Entries run in list order: a chunk one command fills up is closed after
+ * its last entry, and a chunk the command opens after that may take its
+ * slot (MAXOC and MAXOCPU); one opened before it may not.
+ */
+static void test_write_max_open_close_first(void)
+{
+    OcssdMediaParams p = small_params();
+    OcssdIoEntry e[12];
+    OcssdMedia m;
+    uint64_t lba[12];
+    unsigned i, limit;
+
+    for (limit = 0; limit < 2; limit++) {
+        p.maxoc = limit ? 0 : 1;
+        p.maxocpu = limit ? 1 : 0;
+        media_new(&m, &p);
+        g_assert_cmphex(write_run(&m, 0, 0, 56), ==, 0);
+        /* Chunk 0 56..63 closes it, then chunk 1 opens: fine. */
+        for (i = 0; i < 8; i++) {
+            lba[i] = lba_of(&m, 0, 56 + i);
+        }
+        for (i = 0; i < 4; i++) {
+            lba[8 + i] = lba_of(&m, 1, i);
+        }
+        g_assert_cmphex(write_lbas(&m, lba, 12, e), ==, 0);
+        g_assert_cmpuint(m.chunk[0].state, ==, OCSSD_CHUNK_CLOSED);
+        g_assert_cmpuint(m.chunk[1].state, ==, OCSSD_CHUNK_OPEN);
+        g_assert_cmpuint(m.open_total, ==, 1);
+        /* Chunk 2 opens while chunk 1 is still open: one too many. */
+        g_assert_cmphex(write_run(&m, 1, 4, 52), ==, 0);
+        for (i = 0; i < 4; i++) {
+            lba[i] = lba_of(&m, 2, i);
+            lba[4 + i] = lba_of(&m, 1, 56 + i);
+            lba[8 + i] = lba_of(&m, 1, 60 + i);
+        }
+        g_assert_cmphex(write_lbas(&m, lba, 12, e), ==, WF);
+        for (i = 0; i < 12; i++) {
+            g_assert_cmphex(e[i].status, ==, i < 4 ? WF : 0);
+        }
+        g_assert_cmpuint(m.chunk[1].state, ==, OCSSD_CHUNK_CLOSED);
+        g_assert_cmpuint(m.chunk[2].state, ==, OCSSD_CHUNK_FREE);
+        g_assert_cmpuint(m.open_total, ==, 0);
+        ocssd_media_cleanup(&m);
+    }
+}
+
 /* Chunks one command opens count against MAXOCPU among themselves. */
 static void test_write_maxocpu_one_command(void)
 {
@@ -1578,6 +1625,8 @@ int main(int argc, char **argv)
     g_test_add_func("/ocssd/media/write/maxocpu", test_write_maxocpu);
     g_test_add_func("/ocssd/media/write/maxocpu-one-command",
                     test_write_maxocpu_one_command);
+    g_test_add_func("/ocssd/media/write/max-open-close-first",
+                    test_write_max_open_close_first);
     g_test_add_func("/ocssd/media/write/precedence", test_write_precedence);
     g_test_add_func("/ocssd/media/write/per-chunk-all-or-nothing",
                     test_write_per_chunk_all_or_nothing);
