@@ -362,6 +362,10 @@ static void ocssd_unrealize(PCIDevice *pci)
     if (n->num_msix && msix_present(pci)) {
         msix_uninit(pci, &n->bar0, &n->bar0);
     }
+    /* The register region holds a reference to us until it leaves BAR0. */
+    if (n->iomem.container) {
+        memory_region_del_subregion(&n->bar0, &n->iomem);
+    }
     ocssd_fault_cleanup(n);
     ocssd_media_cleanup(&n->media);
     g_free(n->sq);

@@ -1059,14 +1059,14 @@ static void test_unplug(void)
     expect_header(img, true, 1, 0);
     /*
      * device_del answered before the eject, so that the eject finds the
-     * request; the eject unrealizes the device before it returns.  Not
-     * waiting for DEVICE_DELETED: QEMU sends it when the object is
-     * finalized, and ocssd_unrealize() leaves the register region in
-     * BAR0, whose reference keeps the object (and its drive) alive.
+     * request; the eject unrealizes the device before it returns, and
+     * DEVICE_DELETED comes once the object (and its hold on the drive) is
+     * gone.
      */
     qtest_qmp_assert_success(o->qts, "{'execute': 'device_del', "
                              "'arguments': {'id': 'oc'}}");
     qtest_outl(o->qts, PIIX_PCIHP_EJECT, 1 << 4);
+    qtest_qmp_eventwait(o->qts, "DEVICE_DELETED");
     expect_header(img, false, 1, 0);
     expect_image_chunks(img, want, ARRAY_SIZE(want));
     o->mapped = false;
