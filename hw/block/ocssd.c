@@ -230,8 +230,13 @@ static bool ocssd_init_pci(OcssdCtrl *n, Error **errp)
     pci->config[PCI_INTERRUPT_PIN] = 1;
 
     /* BAR0: registers and doorbells, then the MSI-X table and PBA. */
-    n->reg_size = 0x1000 + 8ULL * n->params.num_queues;
-    table_off = ROUND_UP(n->reg_size, 4 * KiB);
+    /*
+     * Registers and doorbells up to a page boundary, so that the doorbell
+     * of a queue that cannot exist is ours to report (Invalid Doorbell
+     * Register), not a write QEMU drops.
+     */
+    n->reg_size = ROUND_UP(0x1000 + 8ULL * n->params.num_queues, 4 * KiB);
+    table_off = n->reg_size;
     pba_off = ROUND_UP(table_off + n->num_msix * PCI_MSIX_ENTRY_SIZE,
                        4 * KiB);
     bar_size = pow2ceil(pba_off + ROUND_UP(DIV_ROUND_UP(n->num_msix, 64) * 8,

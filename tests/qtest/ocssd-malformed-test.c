@@ -400,8 +400,16 @@ static void test_doorbell_no_queue(void)
 static void test_doorbell_past_end(void)
 {
     QOcssd *o = boot("num_queues=4");
+    const uint8_t reg = NVME_AER_INFO_ERR_INVALID_DB_REGISTER;
     uint64_t off;
 
+    /*
+     * The register region ends at a 4 KiB boundary: the doorbells of
+     * queues past num_queues - 1 inside it are Invalid Doorbell Register.
+     */
+    doorbell_event(o, 4, false, 1, reg);
+    doorbell_event(o, 4, true, 1, reg);
+    doorbell_event(o, 511, true, 1, reg);
     for (off = 0x1000 + 4 * 8; off < 0x2000; off += 4) {
         qocssd_writel(o, off, 1);
     }
