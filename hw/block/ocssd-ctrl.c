@@ -424,6 +424,7 @@ void ocssd_ctrl_reset(OcssdCtrl *n)
     n->num_io_queues = n->params.num_queues - 1;
     n->queues_created = false;
     n->shutdown_pending = false;
+    n->start_pending = false;
     ocssd_features_init(n);
     stl_le_p(&n->bar.intms, 0);
     stl_le_p(&n->bar.intmc, 0);
@@ -452,9 +453,23 @@ void ocssd_ctrl_init_registers(OcssdCtrl *n)
     stl_le_p(&n->bar.vs, 0x00010300);       /* NVMe 1.3 */
 }
 
+static void ocssd_ctrl_ready(void *opaque, int ret)
+{
+    OcssdCtrl *n = opaque;
+
+    if (!n->start_pending) {
+        return;         /* reset while starting */
+    }
+    n->start_pending = false;
+    stl_le_p(&n->bar.csts, NVME_CSTS_READY);
+    trace_ocssd_ctrl_ready(ret);
+}
+
 /*
  * CC.EN 0 -> 1.  Invalid admin queue or memory page settings are host
- * misprogramming: report CSTS.CFS instead of becoming ready.
+ * misprogramming: report CSTS.CFS instead of becoming ready.  An image a
+ * shutdown notification left clean is marked in use (DIRTY) again before
+ * CSTS.RDY.
  */
 static void ocssd_ctrl_start(OcssdCtrl *n)
 {
@@ -488,12 +503,13 @@ static void ocssd_ctrl_start(OcssdCtrl *n)
     n->page_size = page_size;
     ocssd_create_cq(n, 0, 0, true, acq, NVME_AQA_ACQS(aqa) + 1);
     ocssd_create_sq(n, 0, 0, asq, NVME_AQA_ASQS(aqa) + 1);
-    stl_le_p(&n->bar.csts, NVME_CSTS_READY);
     trace_ocssd_ctrl_start(asq, acq, NVME_AQA_ASQS(aqa) + 1,
                            NVME_AQA_ACQS(aqa) + 1, page_size);
+    n->start_pending = true;
+    ocssd_store_mark_dirty(n, true, ocssd_ctrl_ready, n);
 }
 
-static void ocssd_shutdown_done(void *opaque, int ret)
+static void ocssd_shutdown_clean(void *opaque, int ret)
 {
     OcssdCtrl *n = opaque;
     uint32_t csts = ldl_le_p(&n->bar.csts);
@@ -508,6 +524,25 @@ static void ocssd_shutdown_done(void *opaque, int ret)
     csts &= ~(CSTS_SHST_MASK << CSTS_SHST_SHIFT);
     stl_le_p(&n->bar.csts, csts | NVME_CSTS_SHST_COMPLETE);
     trace_ocssd_shutdown_complete();
+}
+
+/*
+ * Shutdown notification, step 2: everything accepted is durable; leave
+ * the image clean (no unsafe shutdown if the power goes now).
+ */
+static void ocssd_shutdown_flushed(void *opaque, int ret)
+{
+    OcssdCtrl *n = opaque;
+
+    if (!n->shutdown_pending) {
+        return;         /* reset while shutting down */
+    }
+    if (ret < 0) {
+        /* Not durable: the image stays DIRTY. */
+        ocssd_shutdown_clean(n, ret);
+        return;
+    }
+    ocssd_store_mark_dirty(n, false, ocssd_shutdown_clean, n);
 }
 
 static void ocssd_write_cc(OcssdCtrl *n, uint32_t val)
@@ -532,10 +567,13 @@ static void ocssd_write_cc(OcssdCtrl *n, uint32_t val)
         stl_le_p(&n->bar.csts, csts | NVME_CSTS_SHST_PROGRESS);
         n->shutdown_pending = true;
         trace_ocssd_shutdown_start(NVME_CC_SHN(val));
-        ocssd_store_flush(n, true, ocssd_shutdown_done, n);
+        ocssd_store_flush(n, true, ocssd_shutdown_flushed, n);
     } else if (!NVME_CC_SHN(val) && NVME_CC_SHN(cc)) {
+        /* Back in use without a reset. */
         csts &= ~(CSTS_SHST_MASK << CSTS_SHST_SHIFT);
         stl_le_p(&n->bar.csts, csts);
+        n->shutdown_pending = false;
+        ocssd_store_mark_dirty(n, true, NULL, NULL);
     }
 }
 

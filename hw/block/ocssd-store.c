@@ -854,6 +854,105 @@ void ocssd_store_set_dirty_flag(OcssdCtrl *n, bool dirty)
 }
 
 /*
+ * The same without blocking, for the controller (shutdown notification,
+ * and the enable after it): the header goes out, then a flush, then cb
+ * (may be NULL) runs.  Updates are written one at a time, each with the
+ * header as it is when it starts, so the image ends with the last one.
+ */
+typedef struct OcssdHeaderWaiter {
+    OcssdStoreCb *cb;
+    void        *opaque;
+} OcssdHeaderWaiter;
+
+typedef struct OcssdHeaderWrite {
+    OcssdCtrl   *ctrl;
+    OcssdImageHeader header;
+    QEMUIOVector qiov;
+    GSList      *waiters;
+} OcssdHeaderWrite;
+
+static void ocssd_store_header_issue(OcssdCtrl *n);
+
+static void ocssd_store_header_flushed(void *opaque, int ret)
+{
+    OcssdHeaderWrite *hw = opaque;
+    OcssdStore *s = &hw->ctrl->store;
+    GSList *l;
+
+    if (ret < 0) {
+        trace_ocssd_err_store_header(ret);
+    }
+    s->header_busy = false;
+    if (s->header_waiters) {
+        ocssd_store_header_issue(hw->ctrl);
+    }
+    for (l = hw->waiters; l; l = l->next) {
+        OcssdHeaderWaiter *w = l->data;
+
+        if (w->cb) {
+            w->cb(w->opaque, ret);
+        }
+    }
+    g_slist_free_full(hw->waiters, g_free);
+    qemu_iovec_destroy(&hw->qiov);
+    g_free(hw);
+}
+
+static void ocssd_store_header_written(void *opaque, int ret)
+{
+    OcssdHeaderWrite *hw = opaque;
+
+    if (ret < 0) {
+        ocssd_store_header_flushed(hw, ret);
+        return;
+    }
+    blk_aio_flush(hw->ctrl->store.blk, ocssd_store_header_flushed, hw);
+}
+
+static void ocssd_store_header_issue(OcssdCtrl *n)
+{
+    OcssdStore *s = &n->store;
+    OcssdHeaderWrite *hw = g_new0(OcssdHeaderWrite, 1);
+
+    hw->ctrl = n;
+    hw->waiters = g_slist_reverse(s->header_waiters);
+    s->header_waiters = NULL;
+    s->header_busy = true;
+    ocssd_image_header_seal(&s->header);
+    hw->header = s->header;
+    qemu_iovec_init(&hw->qiov, 1);
+    qemu_iovec_add(&hw->qiov, &hw->header, sizeof(hw->header));
+    trace_ocssd_store_header_write(le32_to_cpu(hw->header.flags));
+    blk_aio_pwritev(s->blk, 0, &hw->qiov, 0, ocssd_store_header_written, hw);
+}
+
+void ocssd_store_mark_dirty(OcssdCtrl *n, bool dirty, OcssdStoreCb *cb,
+                            void *opaque)
+{
+    OcssdStore *s = &n->store;
+    uint32_t flags = le32_to_cpu(s->header.flags);
+    OcssdHeaderWaiter *w;
+
+    if (s->read_only || !s->blk || !s->chunk ||
+        (!!(flags & OCSSD_IMAGE_FLAG_DIRTY) == dirty && !s->header_busy)) {
+        if (cb) {
+            cb(opaque, 0);
+        }
+        return;
+    }
+    flags = dirty ? flags | OCSSD_IMAGE_FLAG_DIRTY :
+                    flags & ~OCSSD_IMAGE_FLAG_DIRTY;
+    s->header.flags = cpu_to_le32(flags);
+    w = g_new0(OcssdHeaderWaiter, 1);
+    w->cb = cb;
+    w->opaque = opaque;
+    s->header_waiters = g_slist_prepend(s->header_waiters, w);
+    if (!s->header_busy) {
+        ocssd_store_header_issue(n);
+    }
+}
+
+/*
  * Quiesce and make everything durable (VM stop, unplug): wait for all
  * block I/O, write the whole dirty table, flush.
  */

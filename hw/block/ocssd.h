@@ -216,6 +216,8 @@ typedef struct OcssdStore {
     bool        table_busy;         /* a table write pass is running */
     unsigned    table_writes;       /* its block writes in flight */
     int         table_ret;
+    bool        header_busy;        /* a DIRTY update is in flight */
+    GSList      *header_waiters;    /* OcssdHeaderWaiter: for the next */
 } OcssdStore;
 
 /* Fault injection. */
@@ -256,7 +258,8 @@ struct OcssdCtrl {
     uint32_t    num_io_queues;      /* granted by Set Features (pairs) */
     bool        queues_created;     /* an I/O queue has been created */
     uint32_t    irq_status;         /* INTx: vectors with pending CQEs */
-    bool        shutdown_pending;
+    bool        shutdown_pending;   /* CC.SHN: until CSTS.SHST complete */
+    bool        start_pending;      /* CC.EN: until CSTS.RDY */
     OcssdFeatures features;
     uint16_t    temperature;
 
@@ -343,13 +346,15 @@ bool ocssd_store_open(OcssdCtrl *n, Error **errp);
 void ocssd_store_close(OcssdCtrl *n);
 void ocssd_store_sync_all(OcssdCtrl *n);
 void ocssd_store_set_dirty_flag(OcssdCtrl *n, bool dirty);
+typedef void OcssdStoreCb(void *opaque, int ret);
+void ocssd_store_mark_dirty(OcssdCtrl *n, bool dirty, OcssdStoreCb *cb,
+                            void *opaque);
 void ocssd_store_chunk_changed(OcssdCtrl *n, uint64_t chunk);
 OcssdWriteTicket *ocssd_store_write_begin(OcssdCtrl *n,
                                                  const OcssdIoEntry *e,
                                                  unsigned nentry);
 void ocssd_store_write_end(OcssdCtrl *n, OcssdWriteTicket *t);
 void ocssd_store_chunk_reset(OcssdCtrl *n, uint64_t chunk);
-typedef void OcssdStoreCb(void *opaque, int ret);
 void ocssd_store_flush(OcssdCtrl *n, bool flush_media, OcssdStoreCb *cb,
                        void *opaque);
 void ocssd_store_aio_rw(OcssdCtrl *n, OcssdRequest *req, bool is_write,

@@ -403,18 +403,14 @@ static void test_mps(const void *page_size)
 static void test_shutdown(void)
 {
     QOcssd *o = boot_io("");
-    unsigned shn, i;
+    unsigned shn;
 
     for (shn = 1; shn <= 2; shn++) {
         g_assert_cmphex(write_tag(o, 1, lba(o, shn, 0), 4, shn), ==, 0);
         qocssd_writel(o, NVME_REG_CC, qocssd_readl(o, NVME_REG_CC) |
                       shn << 14);
-        for (i = 0; i < SPIN; i++) {
-            if (NVME_CSTS_SHST(qocssd_readl(o, NVME_REG_CSTS)) == 2) {
-                break;
-            }
-        }
-        g_assert_cmpuint(i, <, SPIN);
+        qocssd_wait_csts(o, CSTS_SHST_MASK << CSTS_SHST_SHIFT,
+                         NVME_CSTS_SHST_COMPLETE);
         g_assert_cmphex(qocssd_readl(o, NVME_REG_CSTS), ==,
                         NVME_CSTS_READY | NVME_CSTS_SHST_COMPLETE);
         qocssd_writel(o, NVME_REG_CC, 0);

@@ -597,16 +597,11 @@ static void expect_smart(QOcssd *o, uint64_t power_cycles,
 static void shutdown_notify(QOcssd *o)
 {
     uint32_t cc = qocssd_readl(o, NVME_REG_CC);
-    unsigned i;
 
     NVME_SET_CC_SHN(cc, 1);
     qocssd_writel(o, NVME_REG_CC, cc);
-    for (i = 0; i < 1000000; i++) {
-        if (NVME_CSTS_SHST(qocssd_readl(o, NVME_REG_CSTS)) == 2) {
-            return;
-        }
-    }
-    g_error("CSTS.SHST never reported the shutdown complete");
+    qocssd_wait_csts(o, CSTS_SHST_MASK << CSTS_SHST_SHIFT,
+                     NVME_CSTS_SHST_COMPLETE);
 }
 
 static void inject(QOcssd *o, const char *prop, uint64_t lba)
@@ -686,10 +681,19 @@ static void test_restart(void)
     g_assert_cmphex(vwr(o, vl, 12, 6, 0, &bm), ==, 0);
     expect_chunks(o, want, ARRAY_SIZE(want));
 
-    /* After the shutdown notification the image holds all of it. */
+    /*
+     * After the shutdown notification the image holds all of it and is
+     * clean; enabling the controller again marks it in use before
+     * CSTS.RDY, and the next shutdown notification clean again.
+     */
     shutdown_notify(o);
     expect_image_chunks(img, want, ARRAY_SIZE(want));
-    expect_header(img, true, 1, 0);             /* still open */
+    expect_header(img, false, 1, 0);
+    qocssd_disable(o);
+    qocssd_start_io(o);
+    expect_header(img, true, 1, 0);
+    shutdown_notify(o);
+    expect_header(img, false, 1, 0);
     qocssd_shutdown(o);
     expect_header(img, false, 1, 0);
 
@@ -879,8 +883,8 @@ static void test_crash_fua(void)
 
 /*
  * Unflushed writes, then a VM stop or a completed shutdown notification:
- * the image holds everything, so kill -9 then loses nothing.  A stopped
- * VM has left the image clean too (no unsafe shutdown).
+ * the image holds everything, so kill -9 then loses nothing.  Either has
+ * left the image clean too (no unsafe shutdown).
  */
 static void crash_after(bool stop)
 {
@@ -895,10 +899,10 @@ static void crash_after(bool stop)
     g_assert_cmphex(wr(o, 8, 0, CLBA, 2, 0), ==, 0);
     if (stop) {
         qtest_qmp_assert_success(o->qts, "{'execute': 'stop'}");
-        expect_header(img, false, 1, 0);
     } else {
         shutdown_notify(o);
     }
+    expect_header(img, false, 1, 0);
     expect_image_chunks(img, want, ARRAY_SIZE(want));
     crash(o, pidfile);
 
@@ -906,9 +910,7 @@ static void crash_after(bool stop)
     expect_chunks(o, want, ARRAY_SIZE(want));
     rd_check(o, 1, 0, 24, 1);
     rd_check(o, 8, 0, CLBA, 2);
-    if (stop) {
-        expect_smart(o, 2, 0);
-    }
+    expect_smart(o, 2, 0);
     finish(o);
     drop_image(img);
 }

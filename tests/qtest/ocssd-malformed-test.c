@@ -260,14 +260,7 @@ static void test_queue_bad(void)
 
 static void wait_cfs(QOcssd *o)
 {
-    unsigned i;
-
-    for (i = 0; i < 1000000; i++) {
-        if (qocssd_readl(o, NVME_REG_CSTS) & NVME_CSTS_FAILED) {
-            return;
-        }
-    }
-    g_error("CSTS.CFS did not come");
+    qocssd_wait_csts(o, NVME_CSTS_FAILED, NVME_CSTS_FAILED);
 }
 
 /*

@@ -183,8 +183,23 @@ void qocssd_start(QOcssd *o)
     NVME_SET_CC_IOSQES(cc, 6);
     NVME_SET_CC_IOCQES(cc, 4);
     qocssd_writel(o, NVME_REG_CC, cc);
-    g_assert_cmphex(qocssd_readl(o, NVME_REG_CSTS) & NVME_CSTS_READY, ==,
-                    NVME_CSTS_READY);
+    /* As a host does: poll CSTS.RDY (the device may update its image). */
+    qocssd_wait_csts(o, NVME_CSTS_READY, NVME_CSTS_READY);
+}
+
+void qocssd_wait_csts(QOcssd *o, uint32_t mask, uint32_t want)
+{
+    uint32_t csts = 0;
+    unsigned i;
+
+    for (i = 0; i < QOCSSD_POLL_LIMIT; i++) {
+        csts = qocssd_readl(o, NVME_REG_CSTS);
+        if ((csts & mask) == want) {
+            return;
+        }
+    }
+    g_error("ocssd: CSTS 0x%x never matched 0x%x under mask 0x%x", csts,
+            want, mask);
 }
 
 void qocssd_disable(QOcssd *o)

@@ -86,6 +86,8 @@ void qocssd_ring_cq(QOcssd *o, uint16_t qid, uint32_t head);
 /* Bring-up: admin queues of QOCSSD_QSIZE, CC.MPS from page_size, CC.EN. */
 void qocssd_start(QOcssd *o);
 void qocssd_disable(QOcssd *o);
+/* Poll CSTS until (CSTS & mask) == want (bounded; fails the test). */
+void qocssd_wait_csts(QOcssd *o, uint32_t mask, uint32_t want);
 /* Start, read the geometry, create I/O queue pair 1 (vector 1). */
 void qocssd_start_io(QOcssd *o);
 uint16_t qocssd_create_cq(QOcssd *o, uint16_t qid, uint16_t size,
