@@ -28,7 +28,8 @@ PRIMARY := $(firstword $(OCSSD_BUILDS))
 build_env = OCSSD_QEMU_SRC='$(OCSSD_QEMU_SRC_$(1))' \
 	OCSSD_MESON_PATH='$(OCSSD_MESON_PATH_$(1))' \
 	OCSSD_PREFIX='$(OCSSD_PREFIX)' OCSSD_CC='$(OCSSD_CC)' \
-	OCSSD_DEBUG='$(OCSSD_DEBUG)' OCSSD_SANITIZERS='$(OCSSD_SANITIZERS)'
+	OCSSD_DEBUG='$(OCSSD_DEBUG)' \
+	OCSSD_SANITIZERS='$(or $(OCSSD_SANITIZERS_$(1)),$(OCSSD_SANITIZERS))'
 
 .PHONY: all check check-quick guest-check demo bench install clean distclean \
 	$(OCSSD_BUILDS)
@@ -63,7 +64,8 @@ install: $(PRIMARY)
 	$(call build_env,$(PRIMARY)) $(TOP)/scripts/install $(PRIMARY)
 
 clean:
-	rm -rf $(addprefix $(TOP)/build/,$(OCSSD_BUILDS) qemu-10.0 qemu-7.2 qemu-src tests)
+	rm -rf $(addprefix $(TOP)/build/,$(OCSSD_BUILDS) qemu-10.0 qemu-7.2 \
+		qemu-10.0-asan qemu-7.2-asan qemu-src tests)
 
 distclean:
 	rm -rf $(TOP)/build
