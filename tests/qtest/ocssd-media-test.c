@@ -1381,7 +1381,7 @@ static void test_vector_transfer_error(void)
 {
     char *img = new_image();
     QOcssd *o = boot(img, GEO ",mw_cunits=0");
-    uint64_t nowhere = 1ULL << 40, l[40], bm;
+    uint64_t nowhere = 1ULL << 40, l[64], bm;
     uint64_t buf = qocssd_alloc(o, 40 * 4096), mbuf = qocssd_alloc(o, 640);
     unsigned i;
 
@@ -1417,6 +1417,13 @@ static void test_vector_transfer_error(void)
     g_assert_cmphex(vector_raw(o, OCSSD_CMD_VECT_READ, l, 40, buf, mbuf,
                                &bm), ==, 0);
     g_assert_cmphex(bm, ==, 0);
+    /* 64 entries: all 64 bits. */
+    for (i = 40; i < 64; i++) {
+        l[i] = lba(o, 0, i % 4);
+    }
+    g_assert_cmphex(vector_raw(o, OCSSD_CMD_VECT_READ, l, 64, nowhere, 0,
+                               &bm), ==, NVME_DATA_TRAS_ERROR | NVME_DNR);
+    g_assert_cmphex(bm, ==, UINT64_MAX);
     finish(o, img);
 }
 
@@ -1543,10 +1550,23 @@ static void test_maxoc(void)
     g_assert_cmphex(vwrite2(o, 5, 56, 8, 13, 0, 4, &bm), ==, 0);
     expect_chunk(o, 5, OCSSD_CHUNK_CLOSED, 64, 0);
     expect_chunk(o, 13, OCSSD_CHUNK_OPEN, 4, 0);
-    /* ...but chunk 14 opening before chunk 12 closes is one too many. */
+    /*
+     * ...but chunk 14 opening before chunk 12 closes is one too many,
+     * also when chunk 12's entries start before chunk 14's.
+     */
     g_assert_cmphex(wr(o, lba(o, 12, 4), 52, 2), ==, 0);
-    g_assert_cmphex(vwrite2(o, 14, 0, 4, 12, 56, 8, &bm), ==, WF);
-    g_assert_cmphex(bm, ==, 0xf);
+    {
+        uint64_t l[12];
+        g_autofree uint8_t *d = NULL;
+
+        range(o, l, 12, 56, 4);
+        range(o, l + 4, 14, 0, 4);
+        range(o, l + 8, 12, 60, 4);
+        d = mkdata(o, l, 12, 2);
+        g_assert_cmphex(qocssd_vector(o, 1, OCSSD_CMD_VECT_WRITE, l, 12, d,
+                                      NULL, 0, &bm), ==, WF);
+        g_assert_cmphex(bm, ==, 0xf0);
+    }
     expect_chunk(o, 12, OCSSD_CHUNK_CLOSED, 64, 0);
     expect_chunk(o, 14, OCSSD_CHUNK_FREE, 0, 0);
     finish(o, img);
@@ -1584,6 +1604,20 @@ static void test_maxocpu(void)
     expect_chunk(o, 12, OCSSD_CHUNK_OPEN, 4, 0);
     expect_chunk(o, 13, OCSSD_CHUNK_FREE, 0, 0);
     expect_chunk(o, 1, OCSSD_CHUNK_OPEN, 8, 0);
+    /*
+     * A chunk the command fills up frees a slot of its own PU only:
+     * closing chunk 1 (PU 0) lets no second chunk of PU 1 open...
+     */
+    g_assert_cmphex(wr(o, lba(o, 1, 8), 48, 1), ==, 0);
+    g_assert_cmphex(vwrite2(o, 1, 56, 8, 5, 0, 4, &bm), ==, WF);
+    g_assert_cmphex(bm, ==, 0xf00);
+    expect_chunk(o, 1, OCSSD_CHUNK_CLOSED, 64, 0);
+    expect_chunk(o, 5, OCSSD_CHUNK_FREE, 0, 0);
+    /* ...closing chunk 4 (PU 1) does. */
+    g_assert_cmphex(wr(o, lba(o, 4, 4), 52, 1), ==, 0);
+    g_assert_cmphex(vwrite2(o, 4, 56, 8, 5, 0, 4, &bm), ==, 0);
+    expect_chunk(o, 4, OCSSD_CHUNK_CLOSED, 64, 0);
+    expect_chunk(o, 5, OCSSD_CHUNK_OPEN, 4, 0);
     finish(o, img);
 }
 
@@ -1596,6 +1630,7 @@ static void test_metadata(void)
     uint64_t l[8], r[8], bm;
     g_autofree uint8_t *d = NULL, *m = NULL;
     g_autofree uint8_t *rd = g_malloc(8 * 4096), *rm = g_malloc(8 * 16);
+    uint8_t low[8 * 16];
     unsigned i;
 
     /* Standard write and read, with metadata. */
@@ -1606,13 +1641,26 @@ static void test_metadata(void)
     for (i = 0; i < 8; i++) {
         check_sector(o, rd + i * 4096, NULL, lba(o, 0, i), 1);
     }
-    /* A write with MPTR 0 stores zeroed metadata. */
+    /*
+     * A write with MPTR 0 stores zeroed metadata: guest address 0 is no
+     * buffer, neither read (by writes) nor written (by reads).
+     */
+    memset(low, 0x5a, sizeof(low));
+    qocssd_memwrite(o, 0, low, sizeof(low));
     range(o, l, 0, 8, 4);
     d = mkdata(o, l, 4, 2);
     g_assert_cmphex(qocssd_write(o, 1, l[0], 4, d, NULL, 0), ==, 0);
     memset(rm, 0xa5, 8 * 16);
     g_assert_cmphex(qocssd_read(o, 1, l[0], 4, rd, rm, 0), ==, 0);
     check_zero(rm, 4 * 16);
+    g_assert_cmphex(qocssd_read(o, 1, lba(o, 0, 0), 8, rd, NULL, 0), ==, 0);
+    g_assert_cmphex(qocssd_vector(o, 1, OCSSD_CMD_VECT_READ, l, 4, rd, NULL,
+                                  0, &bm), ==, 0);
+    memset(rm, 0, 8 * 16);
+    qocssd_memread(o, 0, rm, 8 * 16);
+    if (memcmp(rm, low, 8 * 16)) {
+        g_error("a read with MPTR 0 wrote guest memory at address 0");
+    }
 
     /*
      * Vector write across two chunks, interleaved, then read in another
@@ -1939,6 +1987,47 @@ static void test_notify_band_edges(void)
 }
 
 /*
+ * The band is around the average of the chunks that are not offline.
+ * WIT 1: chunk 0 at 17 resets pushes the 15 others (at 0) below the band,
+ * then goes offline: the others are the whole average again (0), so chunk
+ * 1 at 1 is inside the band and at 2 above it.
+ */
+static void test_notify_band_offline(void)
+{
+    char *img = new_image();
+    QOcssd *o = boot(img, GEO ",wit=1,multiple_resets=on");
+    OcssdChunkNotification log[OCSSD_NOTIFY_LOG_ENTRIES];
+    unsigned i;
+
+    for (i = 0; i < 17; i++) {
+        g_assert_cmphex(vreset1(o, 0), ==, 0);
+    }
+    /* Chunk 0 above (at its 2nd reset), then 1..15 below (at the 17th). */
+    g_assert_cmphex(qocssd_get_log(o, OCSSD_LOG_CHUNK_NOTIFICATION, 1, 0,
+                                   sizeof(log), false, log), ==, 0);
+    g_assert_cmphex(le64_to_cpu(log[0].lba), ==, qocssd_chunk_slba(o, 0));
+    for (i = 1; i < NCHUNK; i++) {
+        g_assert_cmphex(le64_to_cpu(log[i].lba), ==, qocssd_chunk_slba(o, i));
+        g_assert_cmphex(le16_to_cpu(log[i].state), ==, OCSSD_NOTIFY_WLI);
+    }
+    g_assert_cmpuint(log[NCHUNK].nc, ==, 0);
+    inject(o, "inject-offline", lba(o, 0, 0));
+    g_assert_cmphex(qocssd_get_log(o, OCSSD_LOG_CHUNK_NOTIFICATION, 1, 0,
+                                   sizeof(log), false, log), ==, 0);
+    g_assert_cmphex(vreset1(o, 1), ==, 0);
+    g_assert_cmphex(qocssd_get_log(o, OCSSD_LOG_CHUNK_NOTIFICATION, 1, 0,
+                                   sizeof(log), true, log), ==, 0);
+    check_zero((uint8_t *)log, sizeof(log));
+    g_assert_cmphex(vreset1(o, 1), ==, 0);
+    g_assert_cmphex(qocssd_get_log(o, OCSSD_LOG_CHUNK_NOTIFICATION, 1, 0,
+                                   sizeof(log), false, log), ==, 0);
+    g_assert_cmphex(le64_to_cpu(log[0].lba), ==, qocssd_chunk_slba(o, 1));
+    g_assert_cmphex(le16_to_cpu(log[0].state), ==, OCSSD_NOTIFY_WLI);
+    g_assert_cmpuint(log[1].nc, ==, 0);
+    finish(o, img);
+}
+
+/*
  * The log holds the newest 64 notifications, oldest first; NC counts on
  * past the ones dropped.  Also: each High ECC read is notified, about its
  * sector, whether Media Feedback reports it or not.
@@ -2209,6 +2298,8 @@ int main(int argc, char **argv)
     qtest_add_func("/ocssd/media/notify/wli", test_notify_wli);
     qtest_add_func("/ocssd/media/notify/wit0", test_notify_wit0);
     qtest_add_func("/ocssd/media/notify/band-edges", test_notify_band_edges);
+    qtest_add_func("/ocssd/media/notify/band-offline",
+                   test_notify_band_offline);
     qtest_add_func("/ocssd/media/notify/log-full", test_notify_log_full);
     qtest_add_func("/ocssd/media/injected-failures", test_injected_failures);
     qtest_add_func("/ocssd/media/next-unit-zeroes", test_next_unit_zeroes);

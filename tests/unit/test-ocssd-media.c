@@ -866,6 +866,40 @@ static void test_write_max_open_close_first(void)
         g_assert_cmpuint(m.open_total, ==, 0);
         ocssd_media_cleanup(&m);
     }
+
+    /* Under MAXOCPU only a chunk of the same PU gives its slot. */
+    p.maxoc = 0;
+    p.maxocpu = 1;
+    media_new(&m, &p);
+    g_assert_cmphex(write_run(&m, 0, 0, 56), ==, 0);      /* PU 0 */
+    g_assert_cmphex(write_run(&m, 4, 0, 4), ==, 0);       /* PU 1 */
+    for (i = 0; i < 8; i++) {
+        lba[i] = lba_of(&m, 0, 56 + i);
+    }
+    for (i = 0; i < 4; i++) {
+        lba[8 + i] = lba_of(&m, 5, i);                    /* PU 1 */
+    }
+    g_assert_cmphex(write_lbas(&m, lba, 12, e), ==, WF);
+    for (i = 0; i < 12; i++) {
+        g_assert_cmphex(e[i].status, ==, i < 8 ? 0 : WF);
+    }
+    g_assert_cmpuint(m.chunk[0].state, ==, OCSSD_CHUNK_CLOSED);
+    g_assert_cmpuint(m.chunk[5].state, ==, OCSSD_CHUNK_FREE);
+
+    /* Chunk 4 closes at its last entry, after chunk 6 opened: too many. */
+    g_assert_cmphex(write_run(&m, 4, 4, 52), ==, 0);
+    for (i = 0; i < 4; i++) {
+        lba[i] = lba_of(&m, 4, 56 + i);
+        lba[4 + i] = lba_of(&m, 6, i);
+        lba[8 + i] = lba_of(&m, 4, 60 + i);
+    }
+    g_assert_cmphex(write_lbas(&m, lba, 12, e), ==, WF);
+    for (i = 0; i < 12; i++) {
+        g_assert_cmphex(e[i].status, ==, i / 4 == 1 ? WF : 0);
+    }
+    g_assert_cmpuint(m.chunk[4].state, ==, OCSSD_CHUNK_CLOSED);
+    g_assert_cmpuint(m.chunk[6].state, ==, OCSSD_CHUNK_FREE);
+    ocssd_media_cleanup(&m);
 }
 
 /* Chunks one command opens count against MAXOCPU among themselves. */
