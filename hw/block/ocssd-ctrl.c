@@ -423,7 +423,7 @@ void ocssd_ctrl_reset(OcssdCtrl *n)
     n->irq_status = 0;
     n->num_io_queues = n->params.num_queues - 1;
     n->queues_created = false;
-    n->shutdown_pending = false;
+    n->shutdown_gen++;
     n->start_pending = false;
     ocssd_features_init(n);
     stl_le_p(&n->bar.intms, 0);
@@ -461,7 +461,7 @@ static void ocssd_ctrl_ready(void *opaque, int ret)
         return;         /* reset while starting */
     }
     n->start_pending = false;
-    stl_le_p(&n->bar.csts, NVME_CSTS_READY);
+    stl_le_p(&n->bar.csts, ldl_le_p(&n->bar.csts) | NVME_CSTS_READY);
     trace_ocssd_ctrl_ready(ret);
 }
 
@@ -509,19 +509,41 @@ static void ocssd_ctrl_start(OcssdCtrl *n)
     ocssd_store_mark_dirty(n, true, ocssd_ctrl_ready, n);
 }
 
+/*
+ * A shutdown notification's work, which belongs to one CC.SHN: a later
+ * one (after CC.SHN went back to 0, or a reset) must not be completed by
+ * an earlier one's flush.
+ */
+typedef struct OcssdShutdown {
+    OcssdCtrl   *ctrl;
+    uint32_t    gen;
+} OcssdShutdown;
+
+static bool ocssd_shutdown_current(OcssdShutdown *sd)
+{
+    if (sd->gen == sd->ctrl->shutdown_gen) {
+        return true;
+    }
+    trace_ocssd_shutdown_stale(sd->gen, sd->ctrl->shutdown_gen);
+    g_free(sd);
+    return false;
+}
+
+/* Shutdown notification, step 3: CSTS.SHST complete. */
 static void ocssd_shutdown_clean(void *opaque, int ret)
 {
-    OcssdCtrl *n = opaque;
-    uint32_t csts = ldl_le_p(&n->bar.csts);
+    OcssdShutdown *sd = opaque;
+    OcssdCtrl *n = sd->ctrl;
+    uint32_t csts;
 
-    if (!n->shutdown_pending) {
-        return;         /* reset while shutting down */
+    if (!ocssd_shutdown_current(sd)) {
+        return;
     }
-    n->shutdown_pending = false;
+    g_free(sd);
     if (ret < 0) {
         trace_ocssd_err_shutdown_flush(ret);
     }
-    csts &= ~(CSTS_SHST_MASK << CSTS_SHST_SHIFT);
+    csts = ldl_le_p(&n->bar.csts) & ~(CSTS_SHST_MASK << CSTS_SHST_SHIFT);
     stl_le_p(&n->bar.csts, csts | NVME_CSTS_SHST_COMPLETE);
     trace_ocssd_shutdown_complete();
 }
@@ -532,17 +554,17 @@ static void ocssd_shutdown_clean(void *opaque, int ret)
  */
 static void ocssd_shutdown_flushed(void *opaque, int ret)
 {
-    OcssdCtrl *n = opaque;
+    OcssdShutdown *sd = opaque;
 
-    if (!n->shutdown_pending) {
-        return;         /* reset while shutting down */
+    if (!ocssd_shutdown_current(sd)) {
+        return;
     }
     if (ret < 0) {
         /* Not durable: the image stays DIRTY. */
-        ocssd_shutdown_clean(n, ret);
+        ocssd_shutdown_clean(sd, ret);
         return;
     }
-    ocssd_store_mark_dirty(n, false, ocssd_shutdown_clean, n);
+    ocssd_store_mark_dirty(sd->ctrl, false, ocssd_shutdown_clean, sd);
 }
 
 static void ocssd_write_cc(OcssdCtrl *n, uint32_t val)
@@ -563,16 +585,19 @@ static void ocssd_write_cc(OcssdCtrl *n, uint32_t val)
     stl_le_p(&n->bar.cc, val);
     if (NVME_CC_SHN(val) && !NVME_CC_SHN(cc)) {
         /* Shutdown notification: make everything durable. */
+        OcssdShutdown *sd = g_new0(OcssdShutdown, 1);
+
         csts &= ~(CSTS_SHST_MASK << CSTS_SHST_SHIFT);
         stl_le_p(&n->bar.csts, csts | NVME_CSTS_SHST_PROGRESS);
-        n->shutdown_pending = true;
+        sd->ctrl = n;
+        sd->gen = ++n->shutdown_gen;
         trace_ocssd_shutdown_start(NVME_CC_SHN(val));
-        ocssd_store_flush(n, true, ocssd_shutdown_flushed, n);
+        ocssd_store_flush(n, true, ocssd_shutdown_flushed, sd);
     } else if (!NVME_CC_SHN(val) && NVME_CC_SHN(cc)) {
         /* Back in use without a reset. */
         csts &= ~(CSTS_SHST_MASK << CSTS_SHST_SHIFT);
         stl_le_p(&n->bar.csts, csts);
-        n->shutdown_pending = false;
+        n->shutdown_gen++;
         ocssd_store_mark_dirty(n, true, NULL, NULL);
     }
 }

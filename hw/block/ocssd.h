@@ -258,7 +258,8 @@ struct OcssdCtrl {
     uint32_t    num_io_queues;      /* granted by Set Features (pairs) */
     bool        queues_created;     /* an I/O queue has been created */
     uint32_t    irq_status;         /* INTx: vectors with pending CQEs */
-    bool        shutdown_pending;   /* CC.SHN: until CSTS.SHST complete */
+    uint32_t    shutdown_gen;       /* the CC.SHN in force; bumped when it
+                                       changes and at reset */
     bool        start_pending;      /* CC.EN: until CSTS.RDY */
     OcssdFeatures features;
     uint16_t    temperature;

@@ -974,6 +974,61 @@ static void write_cmd(QOcssd *o, NvmeCmd *cmd, uint64_t chunk, uint32_t sec,
     cmd->mptr = cpu_to_le64(maddr);
 }
 
+static void hmp_qemu_io(QOcssd *o, const char *cmd)
+{
+    g_free(qtest_hmp(o->qts, "qemu-io oc0 \"%s\"", cmd));
+}
+
+/*
+ * A shutdown notification withdrawn (CC.SHN back to 0) while its flush is
+ * held, a write, and a new notification: the first one's flush finishing
+ * must not report the second complete while the write is still on its
+ * way (blkdebug breakpoints hold the flush and the write).
+ */
+static void test_shutdown_superseded(void)
+{
+    char *img = qocssd_tmp_image();
+    QOcssd *o = qocssd_boot_cmdline("-machine q35 -drive if=none,id=oc0,"
+                                    "file.driver=blkdebug,"
+                                    "file.image.filename=%s,driver=raw "
+                                    "-device ocssd,drive=oc0,addr=04.0,"
+                                    "id=oc," GEO ",mw_cunits=0", img);
+    const ChunkWant want[] = { { 1, OCSSD_CHUNK_OPEN, 16, 0 } };
+    NvmeCmd cmd;
+    NvmeCqe cqe;
+    uint32_t cc;
+    unsigned i;
+
+    qocssd_start_io(o);
+    hmp_qemu_io(o, "break flush_to_os first");
+    cc = qocssd_readl(o, NVME_REG_CC);
+    qocssd_writel(o, NVME_REG_CC, cc | 1 << CC_SHN_SHIFT);
+    qocssd_writel(o, NVME_REG_CC, cc);
+    hmp_qemu_io(o, "break write_aio data");
+    write_cmd(o, &cmd, 1, 0, 16, 1);
+    qocssd_submit(o, 1, &cmd);
+    qocssd_writel(o, NVME_REG_CC, cc | 1 << CC_SHN_SHIFT);
+    hmp_qemu_io(o, "resume first");
+    /*
+     * However long the first flush's completion takes to run, the second
+     * notification stays in progress while the write is held.
+     */
+    for (i = 0; i < 20000; i++) {
+        g_assert_cmphex(NVME_CSTS_SHST(qocssd_readl(o, NVME_REG_CSTS)), ==,
+                        1);
+    }
+    g_assert_false(qocssd_peek(o, 1, &cqe));
+    hmp_qemu_io(o, "resume data");
+    qocssd_wait(o, 1, &cqe);
+    g_assert_cmphex(qocssd_cqe_status(&cqe), ==, 0);
+    qocssd_wait_csts(o, CSTS_SHST_MASK << CSTS_SHST_SHIFT,
+                     NVME_CSTS_SHST_COMPLETE);
+    expect_image_chunks(img, want, ARRAY_SIZE(want));
+    expect_header(img, false, 1, 0);
+    qocssd_shutdown(o);
+    drop_image(img);
+}
+
 /*
  * A Flush taken in one go with writes accepted after it: the chunk table
  * it writes pairs each chunk's durable write pointer with the state the
@@ -2054,6 +2109,8 @@ int main(int argc, char **argv)
     qtest_add_func("/ocssd/image/crash/after-stop", test_crash_after_stop);
     qtest_add_func("/ocssd/image/crash/after-shutdown",
                    test_crash_after_shutdown);
+    qtest_add_func("/ocssd/image/shutdown-superseded",
+                   test_shutdown_superseded);
     qtest_add_func("/ocssd/image/unplug", test_unplug);
     qtest_add_func("/ocssd/image/reset-in-flight", test_reset_in_flight);
     qtest_add_func("/ocssd/image/qcow2", test_qcow2);
