@@ -611,12 +611,17 @@ static void ocssd_reset_persisted(void *opaque, int ret)
                       req->status);
 }
 
-/* Resets are durable on completion: the chunk table is written first. */
+/*
+ * Resets are durable on completion, write cache or not: the chunk table
+ * is written and flushed first, so that no later data of the chunk's next
+ * generation can reach stable storage while the table still holds the old
+ * generation's state (a mix a real device never shows after power loss).
+ */
 static uint16_t ocssd_reset_finish(OcssdCtrl *n, OcssdRequest *req,
                                    uint16_t status)
 {
     req->status = status;
-    ocssd_store_flush(n, !n->features.vwc, ocssd_reset_persisted, req);
+    ocssd_store_flush(n, true, ocssd_reset_persisted, req);
     return NVME_NO_COMPLETE;
 }
 

@@ -965,8 +965,17 @@ void ocssd_store_sync_all(OcssdCtrl *n)
         return;
     }
     blk_drain(s->blk);
-    /* The data first, so that no table entry gets ahead of it. */
-    if (s->data_flushed != s->data_done && blk_flush(s->blk) >= 0) {
+    /*
+     * The data first, so that no table entry gets ahead of it; if that
+     * flush fails the table blocks stay dirty, as in a table pass.
+     */
+    if (s->data_flushed != s->data_done) {
+        int ret = blk_flush(s->blk);
+
+        if (ret < 0) {
+            trace_ocssd_err_store_data_flush(ret);
+            return;
+        }
         s->data_flushed = s->data_done;
     }
     if (!ocssd_store_write_table_sync(n, &err)) {

@@ -974,6 +974,19 @@ static void write_cmd(QOcssd *o, NvmeCmd *cmd, uint64_t chunk, uint32_t sec,
     cmd->mptr = cpu_to_le64(maddr);
 }
 
+/* The device on img through blkdebug, whose breakpoints hmp_qemu_io sets. */
+static QOcssd *boot_blkdebug(const char *img)
+{
+    QOcssd *o = qocssd_boot_cmdline("-machine q35 -drive if=none,id=oc0,"
+                                    "file.driver=blkdebug,"
+                                    "file.image.filename=%s,driver=raw "
+                                    "-device ocssd,drive=oc0,addr=04.0,"
+                                    "id=oc," GEO ",mw_cunits=0", img);
+
+    qocssd_start_io(o);
+    return o;
+}
+
 static void hmp_qemu_io(QOcssd *o, const char *cmd)
 {
     g_free(qtest_hmp(o->qts, "qemu-io oc0 \"%s\"", cmd));
@@ -988,18 +1001,13 @@ static void hmp_qemu_io(QOcssd *o, const char *cmd)
 static void test_shutdown_superseded(void)
 {
     char *img = qocssd_tmp_image();
-    QOcssd *o = qocssd_boot_cmdline("-machine q35 -drive if=none,id=oc0,"
-                                    "file.driver=blkdebug,"
-                                    "file.image.filename=%s,driver=raw "
-                                    "-device ocssd,drive=oc0,addr=04.0,"
-                                    "id=oc," GEO ",mw_cunits=0", img);
+    QOcssd *o = boot_blkdebug(img);
     const ChunkWant want[] = { { 1, OCSSD_CHUNK_OPEN, 16, 0 } };
     NvmeCmd cmd;
     NvmeCqe cqe;
     uint32_t cc;
     unsigned i;
 
-    qocssd_start_io(o);
     hmp_qemu_io(o, "break flush_to_os first");
     cc = qocssd_readl(o, NVME_REG_CC);
     qocssd_writel(o, NVME_REG_CC, cc | 1 << CC_SHN_SHIFT);
@@ -1147,6 +1155,40 @@ static void reset_cmd(QOcssd *o, NvmeCmd *cmd, uint64_t chunk)
     v->opcode = OCSSD_CMD_VECT_RESET;
     v->nsid = cpu_to_le32(1);
     v->lbal = cpu_to_le64(qocssd_chunk_slba(o, chunk));
+}
+
+/*
+ * A reset completes only once its chunk table entry is on stable storage,
+ * with the volatile write cache on (the default) too: while the image's
+ * flush is held (blkdebug), the reset stays in flight.
+ */
+static void test_reset_durable(void)
+{
+    char *img = qocssd_tmp_image();
+    QOcssd *o = boot_blkdebug(img);
+    const ChunkWant want[] = { { 3, OCSSD_CHUNK_FREE, 0, 1 } };
+    uint32_t vwc;
+    NvmeCmd cmd;
+    NvmeCqe cqe;
+    unsigned i;
+
+    g_assert_cmphex(qocssd_get_features(o, NVME_VOLATILE_WRITE_CACHE, 0, 0,
+                                        &vwc), ==, 0);
+    g_assert_cmpuint(vwc, ==, 1);
+    g_assert_cmphex(wr(o, 3, 0, CLBA, 1, 0), ==, 0);
+    g_assert_cmphex(qocssd_flush(o, 1), ==, 0);
+    hmp_qemu_io(o, "break flush_to_os reset");
+    reset_cmd(o, &cmd, 3);
+    qocssd_submit(o, 1, &cmd);
+    for (i = 0; i < 20000; i++) {
+        g_assert_false(qocssd_peek(o, 1, &cqe));
+    }
+    hmp_qemu_io(o, "resume reset");
+    qocssd_wait(o, 1, &cqe);
+    g_assert_cmphex(qocssd_cqe_status(&cqe), ==, 0);
+    expect_image_chunks(img, want, ARRAY_SIZE(want));
+    qocssd_shutdown(o);
+    drop_image(img);
 }
 
 /*
@@ -2111,6 +2153,7 @@ int main(int argc, char **argv)
                    test_crash_after_shutdown);
     qtest_add_func("/ocssd/image/shutdown-superseded",
                    test_shutdown_superseded);
+    qtest_add_func("/ocssd/image/reset-durable", test_reset_durable);
     qtest_add_func("/ocssd/image/unplug", test_unplug);
     qtest_add_func("/ocssd/image/reset-in-flight", test_reset_in_flight);
     qtest_add_func("/ocssd/image/qcow2", test_qcow2);
