@@ -472,11 +472,7 @@ static void ocssd_inject_set(Object *obj, Visitor *v, const char *name,
     sector = chunk * m->p.clba + a.sec;
     trace_ocssd_fault_inject(name, lba);
     if (ip->kind == 0) {
-        ocssd_media_set_offline(m, chunk);
-        ocssd_store_chunk_changed(n, chunk);
-        ocssd_chunk_notify(n, ocssd_chunk_slba(m, chunk),
-                           OCSSD_NOTIFY_ERR_UNRECOVERABLE,
-                           OCSSD_NOTIFY_MASK_CHUNK, 0);
+        ocssd_chunk_offline(n, chunk, "injected at run time");
         return;
     }
     g_hash_table_add(n->fault.once,

@@ -300,6 +300,39 @@ static void ocssd_io_inject_read(OcssdCtrl *n, OcssdRequest *req,
     }
 }
 
+/* ---- chunks going offline ---------------------------------------------- */
+
+/* A chunk fails (digest section 4: any state -> OFFLINE), with its notice. */
+void ocssd_chunk_offline(OcssdCtrl *n, uint64_t chunk, const char *why)
+{
+    OcssdMedia *m = &n->media;
+
+    trace_ocssd_chunk_offline(chunk, why);
+    ocssd_media_set_offline(m, chunk);
+    ocssd_store_chunk_changed(n, chunk);
+    ocssd_chunk_notify(n, ocssd_chunk_slba(m, chunk),
+                       OCSSD_NOTIFY_ERR_UNRECOVERABLE, OCSSD_NOTIFY_MASK_CHUNK,
+                       0);
+}
+
+/*
+ * The image did not take a write (an I/O error of the backing store):
+ * the write pointers of the chunks it wrote already moved past data that
+ * is not there, so those chunks fail, as media that lose data do.
+ */
+static void ocssd_io_write_lost(OcssdCtrl *n, const OcssdIoEntry *e,
+                                unsigned cnt)
+{
+    unsigned i;
+
+    for (i = 0; i < cnt; i++) {
+        if (ocssd_entry_to_write(&e[i]) &&
+            n->media.chunk[e[i].chunk].state != OCSSD_CHUNK_OFFLINE) {
+            ocssd_chunk_offline(n, e[i].chunk, "the image refused its data");
+        }
+    }
+}
+
 /* ---- reads --------------------------------------------------------------- */
 
 static void ocssd_read_done(OcssdRequest *req)
@@ -368,6 +401,9 @@ static void ocssd_write_done(OcssdRequest *req)
 {
     OcssdCtrl *n = ocssd_req_ctrl(req);
 
+    if (req->aio_ret < 0) {
+        ocssd_io_write_lost(n, req->dst ? req->dst : req->entry, req->nentry);
+    }
     ocssd_store_write_end(n, req->ticket);
     req->ticket = NULL;
     if (req->aio_ret < 0) {
@@ -493,7 +529,9 @@ static void ocssd_copy_read_done(OcssdRequest *req)
     OcssdCtrl *n = ocssd_req_ctrl(req);
 
     if (req->aio_ret < 0) {
+        /* The destinations' write pointers moved; their data never came. */
         trace_ocssd_err_aio(req->cmd.cid, req->aio_ret);
+        ocssd_io_write_lost(n, req->dst, req->nentry);
         ocssd_store_write_end(n, req->ticket);
         req->ticket = NULL;
         ocssd_io_complete(req, ocssd_io_fail_all(req, NVME_UNRECOVERED_READ |
@@ -587,12 +625,7 @@ static uint16_t ocssd_reset_chunk(OcssdCtrl *n, uint64_t chunk)
         return status;
     }
     if (ocssd_fault_reset_fails(n, chunk)) {
-        trace_ocssd_chunk_offline(chunk, "injected reset failure");
-        ocssd_media_set_offline(m, chunk);
-        ocssd_store_chunk_changed(n, chunk);
-        ocssd_chunk_notify(n, ocssd_chunk_slba(m, chunk),
-                           OCSSD_NOTIFY_ERR_UNRECOVERABLE,
-                           OCSSD_NOTIFY_MASK_CHUNK, 0);
+        ocssd_chunk_offline(n, chunk, "injected reset failure");
         ocssd_io_wli_notify(n);
         return OCSSD_OFFLINE_CHUNK | NVME_DNR;
     }

@@ -340,6 +340,7 @@ void ocssd_features_init(OcssdCtrl *n);
 
 /* ocssd-io.c */
 uint16_t ocssd_io_cmd(OcssdCtrl *n, OcssdRequest *req);
+void ocssd_chunk_offline(OcssdCtrl *n, uint64_t chunk, const char *why);
 void ocssd_io_request_release(OcssdRequest *req);
 
 /* ocssd-store.c */

@@ -1158,6 +1158,55 @@ static void reset_cmd(QOcssd *o, NvmeCmd *cmd, uint64_t chunk)
 }
 
 /*
+ * The backing store refuses a write (blkdebug: EIO on the chunk's data):
+ * the write fails with Write Fault, and the chunk, whose write pointer
+ * had moved past data that is not there, goes offline with a
+ * notification; so it stays after a restart.
+ */
+static void test_write_error(void)
+{
+    char *img = qocssd_tmp_image();
+    QOcssd *o = boot(img, GEO ",mw_cunits=0");
+    const ChunkWant want[] = {
+        { 1, OCSSD_CHUNK_OFFLINE, 16, 0 },
+        { 2, OCSSD_CHUNK_OPEN, 8, 0 },
+    };
+    OcssdImageHeader h;
+    uint64_t sector;
+
+    qocssd_shutdown(o);
+    img_header(img, &h);
+    sector = (le64_to_cpu(h.data_offset) + 1 * CLBA * 4096) / 512;
+    o = qocssd_boot_cmdline("-machine q35 -drive if=none,id=oc0,"
+                            "file.driver=blkdebug,file.image.filename=%s,"
+                            "file.inject-error.0.event=write_aio,"
+                            "file.inject-error.0.sector=%" PRIu64 ","
+                            "file.inject-error.0.errno=5,"
+                            "file.inject-error.0.once=on,driver=raw "
+                            "-device ocssd,drive=oc0,addr=04.0,id=oc,"
+                            GEO ",mw_cunits=0", img, sector);
+    qocssd_start_io(o);
+    qocssd_aer_submit(o);
+    g_assert_cmphex(wr(o, 1, 0, 16, 1, 0), ==, NVME_WRITE_FAULT | NVME_DNR);
+    expect_notification(o, qocssd_chunk_slba(o, 1),
+                        OCSSD_NOTIFY_ERR_UNRECOVERABLE,
+                        OCSSD_NOTIFY_MASK_CHUNK, 1);
+    g_assert_cmphex(qocssd_read(o, 1, qocssd_chunk_slba(o, 1), 16, NULL,
+                                NULL, 0), ==, OCSSD_OFFLINE_CHUNK | NVME_DNR);
+    /* Other chunks go on working. */
+    g_assert_cmphex(wr(o, 2, 0, 8, 2, 0), ==, 0);
+    g_assert_cmphex(qocssd_flush(o, 1), ==, 0);
+    expect_chunks(o, want, ARRAY_SIZE(want));
+    qocssd_shutdown(o);
+
+    o = boot(img, "");
+    expect_chunks(o, want, ARRAY_SIZE(want));
+    rd_check(o, 2, 0, 8, 2);
+    finish(o);
+    drop_image(img);
+}
+
+/*
  * A reset completes only once its chunk table entry is on stable storage,
  * with the volatile write cache on (the default) too: while the image's
  * flush is held (blkdebug), the reset stays in flight.
@@ -2154,6 +2203,7 @@ int main(int argc, char **argv)
     qtest_add_func("/ocssd/image/shutdown-superseded",
                    test_shutdown_superseded);
     qtest_add_func("/ocssd/image/reset-durable", test_reset_durable);
+    qtest_add_func("/ocssd/image/write-error", test_write_error);
     qtest_add_func("/ocssd/image/unplug", test_unplug);
     qtest_add_func("/ocssd/image/reset-in-flight", test_reset_in_flight);
     qtest_add_func("/ocssd/image/qcow2", test_qcow2);
