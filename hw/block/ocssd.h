@@ -211,6 +211,7 @@ typedef struct OcssdStore {
     QTAILQ_HEAD(, OcssdBarrier) table_pass;     /* served by this pass */
     QTAILQ_HEAD(, OcssdAio) writes;             /* data writes in flight */
     QTAILQ_HEAD(, OcssdAio) write_queue;        /* waiting for an overlap */
+    uint64_t    stale_spans;        /* writes to reset chunks still going */
     uint64_t    data_done;          /* data writes completed */
     uint64_t    data_flushed;       /* ... of them covered by a flush */
     bool        table_busy;         /* a table write pass is running */
