@@ -139,6 +139,18 @@ static bool ocssd_sq_orphaned(OcssdCtrl *n, OcssdSQ *sq)
     return n->sq[sq->sqid] != sq;
 }
 
+/*
+ * An orphaned queue goes when its last command has: not while its bottom
+ * half is still fetching (a command that resets the controller orphans
+ * the very queue it came from).
+ */
+static void ocssd_sq_free_if_idle(OcssdSQ *sq)
+{
+    if (!sq->processing && QTAILQ_EMPTY(&sq->out_list)) {
+        ocssd_sq_free(sq);
+    }
+}
+
 /* Give a request back to its queue; frees an orphaned queue when idle. */
 static void ocssd_request_release(OcssdRequest *req)
 {
@@ -149,9 +161,7 @@ static void ocssd_request_release(OcssdRequest *req)
     QTAILQ_REMOVE(&sq->out_list, req, entry_list);
     QTAILQ_INSERT_TAIL(&sq->free_list, req, entry_list);
     if (ocssd_sq_orphaned(n, sq)) {
-        if (QTAILQ_EMPTY(&sq->out_list)) {
-            ocssd_sq_free(sq);
-        }
+        ocssd_sq_free_if_idle(sq);
     } else if (sq->head != sq->tail) {
         qemu_bh_schedule(sq->bh);
     }
@@ -247,6 +257,7 @@ static void ocssd_process_sq(void *opaque)
     OcssdSQ *sq = opaque;
     OcssdCtrl *n = sq->ctrl;
 
+    sq->processing = true;
     while (sq->head != sq->tail && !QTAILQ_EMPTY(&sq->free_list) &&
            ocssd_enabled(n) && !ocssd_failed(n) && !ocssd_sq_orphaned(n, sq)) {
         hwaddr addr = sq->dma_addr + (hwaddr)sq->head * OCSSD_SQE_SIZE;
@@ -281,6 +292,10 @@ static void ocssd_process_sq(void *opaque)
             req->status = status;
             ocssd_request_complete(req);
         }
+    }
+    sq->processing = false;
+    if (ocssd_sq_orphaned(n, sq)) {
+        ocssd_sq_free_if_idle(sq);
     }
 }
 
@@ -344,9 +359,7 @@ void ocssd_delete_sq(OcssdCtrl *n, uint16_t sqid)
         }
     }
     qemu_bh_cancel(sq->bh);
-    if (QTAILQ_EMPTY(&sq->out_list)) {
-        ocssd_sq_free(sq);
-    }
+    ocssd_sq_free_if_idle(sq);
 }
 
 uint16_t ocssd_create_cq(OcssdCtrl *n, uint16_t cqid, uint16_t vector,

@@ -136,6 +136,7 @@ struct OcssdSQ {
     uint32_t    tail;
     hwaddr      dma_addr;
     QEMUBH      *bh;
+    bool        processing;         /* in its bottom half */
     OcssdRequest *reqs;
     QTAILQ_HEAD(, OcssdRequest) free_list;
     QTAILQ_HEAD(, OcssdRequest) out_list;
