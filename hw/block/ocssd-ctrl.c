@@ -196,18 +196,6 @@ static bool ocssd_cq_full(OcssdCQ *cq)
 }
 
 /* Write a CQE, through the same checks as every other DMA. */
-static bool ocssd_write_cqe(OcssdCtrl *n, hwaddr addr, const NvmeCqe *cqe)
-{
-    QEMUSGList qsg;
-    uint16_t status;
-
-    qemu_sglist_init(&qsg, DEVICE(n), 1, pci_get_address_space(PCI_DEVICE(n)));
-    qemu_sglist_add(&qsg, addr, sizeof(*cqe));
-    status = ocssd_dma_to_guest(n, &qsg, cqe, sizeof(*cqe));
-    qemu_sglist_destroy(&qsg);
-    return status == NVME_SUCCESS;
-}
-
 static void ocssd_post_cqes(void *opaque)
 {
     OcssdCQ *cq = opaque;
@@ -232,7 +220,7 @@ static void ocssd_post_cqes(void *opaque)
         cqe.cid = req->cmd.cid;
         cqe.status = cpu_to_le16((req->status << 1) | cq->phase);
         addr = cq->dma_addr + (hwaddr)cq->tail * OCSSD_CQE_SIZE;
-        if (!ocssd_write_cqe(n, addr, &cqe)) {
+        if (ocssd_dma_write_guest(n, addr, &cqe, sizeof(cqe))) {
             ocssd_ctrl_fatal(n, "completion queue entry write failed");
             break;
         }

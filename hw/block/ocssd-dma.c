@@ -59,19 +59,37 @@ static bool ocssd_sglist_hits_bar(OcssdCtrl *n, QEMUSGList *qsg)
     return false;
 }
 
-uint16_t ocssd_dma_read_guest(OcssdCtrl *n, hwaddr addr, void *buf,
-                              size_t len)
+/* One contiguous piece of host memory, in (is_write: out) directly. */
+static uint16_t ocssd_dma_guest(OcssdCtrl *n, hwaddr addr, void *buf,
+                                size_t len, bool is_write)
 {
+    MemTxResult res;
+
     if (ocssd_dma_hits_bar(n, addr, len)) {
         return NVME_DATA_TRAS_ERROR | NVME_DNR;
     }
-    if (pci_dma_read(PCI_DEVICE(n), addr, buf, len)) {
-        qemu_log_mask(LOG_GUEST_ERROR, "ocssd: DMA read of %zu bytes at "
-                      "0x%" HWADDR_PRIx " failed\n", len, addr);
+    res = is_write ? pci_dma_write(PCI_DEVICE(n), addr, buf, len) :
+                     pci_dma_read(PCI_DEVICE(n), addr, buf, len);
+    if (res != MEMTX_OK) {
+        qemu_log_mask(LOG_GUEST_ERROR, "ocssd: DMA %s of %zu bytes at "
+                      "0x%" HWADDR_PRIx " failed\n",
+                      is_write ? "write" : "read", len, addr);
         trace_ocssd_err_dma(addr, len);
         return NVME_DATA_TRAS_ERROR | NVME_DNR;
     }
     return NVME_SUCCESS;
+}
+
+uint16_t ocssd_dma_read_guest(OcssdCtrl *n, hwaddr addr, void *buf,
+                              size_t len)
+{
+    return ocssd_dma_guest(n, addr, buf, len, false);
+}
+
+uint16_t ocssd_dma_write_guest(OcssdCtrl *n, hwaddr addr, const void *buf,
+                               size_t len)
+{
+    return ocssd_dma_guest(n, addr, (void *)buf, len, true);
 }
 
 /*

@@ -328,6 +328,8 @@ uint16_t ocssd_receive(OcssdCtrl *n, OcssdRequest *req, void *buf,
                        size_t len);
 uint16_t ocssd_dma_read_guest(OcssdCtrl *n, hwaddr addr, void *buf,
                               size_t len);
+uint16_t ocssd_dma_write_guest(OcssdCtrl *n, hwaddr addr, const void *buf,
+                               size_t len);
 void ocssd_request_unmap(OcssdRequest *req);
 
 /* ocssd-admin.c */
