@@ -843,27 +843,38 @@ bool ocssd_store_open(OcssdCtrl *n, Error **errp)
 }
 
 /* The header's DIRTY flag says whether a device has the image open. */
-void ocssd_store_set_dirty_flag(OcssdCtrl *n, bool dirty)
+/*
+ * Set or clear DIRTY in the header in memory; false when the header on
+ * the image needs no write for it.  Only an image the store opened
+ * (s->chunk is allocated once every check has passed) is written: a
+ * refused image keeps its header, DIRTY too.
+ */
+static bool ocssd_store_header_dirty(OcssdStore *s, bool dirty)
 {
-    OcssdStore *s = &n->store;
     uint32_t flags = le32_to_cpu(s->header.flags);
-    Error *err = NULL;
 
-    /*
-     * Only an image the store opened (s->chunk is allocated once every
-     * check has passed): a refused image keeps its header, DIRTY too.
-     */
     if (s->read_only || !s->blk || !s->chunk ||
         !!(flags & OCSSD_IMAGE_FLAG_DIRTY) == dirty) {
-        return;
+        return false;
     }
     flags = dirty ? flags | OCSSD_IMAGE_FLAG_DIRTY :
                     flags & ~OCSSD_IMAGE_FLAG_DIRTY;
     s->header.flags = cpu_to_le32(flags);
-    if (!ocssd_store_write_header(n, &err)) {
-        error_report_err(err);
+    return true;
+}
+
+void ocssd_store_set_dirty_flag(OcssdCtrl *n, bool dirty)
+{
+    OcssdStore *s = &n->store;
+
+    if (ocssd_store_header_dirty(s, dirty)) {
+        Error *err = NULL;
+
+        if (!ocssd_store_write_header(n, &err)) {
+            error_report_err(err);
+        }
+        blk_flush(s->blk);
     }
-    blk_flush(s->blk);
 }
 
 /*
@@ -943,19 +954,15 @@ void ocssd_store_mark_dirty(OcssdCtrl *n, bool dirty, OcssdStoreCb *cb,
                             void *opaque)
 {
     OcssdStore *s = &n->store;
-    uint32_t flags = le32_to_cpu(s->header.flags);
     OcssdHeaderWaiter *w;
 
-    if (s->read_only || !s->blk || !s->chunk ||
-        (!!(flags & OCSSD_IMAGE_FLAG_DIRTY) == dirty && !s->header_busy)) {
+    /* With an update in flight, cb waits for the one after it. */
+    if (!ocssd_store_header_dirty(s, dirty) && !s->header_busy) {
         if (cb) {
             cb(opaque, 0);
         }
         return;
     }
-    flags = dirty ? flags | OCSSD_IMAGE_FLAG_DIRTY :
-                    flags & ~OCSSD_IMAGE_FLAG_DIRTY;
-    s->header.flags = cpu_to_le32(flags);
     w = g_new0(OcssdHeaderWaiter, 1);
     w->cb = cb;
     w->opaque = opaque;
