@@ -195,7 +195,6 @@ static bool ocssd_cq_full(OcssdCQ *cq)
     return (cq->tail + 1) % cq->size == cq->head;
 }
 
-/* Write a CQE, through the same checks as every other DMA. */
 static void ocssd_post_cqes(void *opaque)
 {
     OcssdCQ *cq = opaque;

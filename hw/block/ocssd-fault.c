@@ -493,9 +493,15 @@ void ocssd_fault_add_properties(Object *obj)
     }
 }
 
-/* Parse every rule file into f (resetfail, writefail, readfail, highecc). */
-static bool ocssd_fault_load_files(OcssdCtrl *n, OcssdFault *f, Error **errp)
+/*
+ * Parse every rule file (resetfail, writefail, readfail, highecc) against
+ * the medium's geometry.  The store calls this before it writes anything,
+ * so that a bad file refuses the device before an empty image is
+ * formatted or an existing one is touched.
+ */
+bool ocssd_fault_load_files(OcssdCtrl *n, Error **errp)
 {
+    OcssdFault *f = &n->fault;
     OcssdParams *p = &n->params;
 
     return ocssd_fault_load_rules(n, "resetfail", p->resetfail, false, false,
@@ -508,36 +514,8 @@ static bool ocssd_fault_load_files(OcssdCtrl *n, OcssdFault *f, Error **errp)
                                   &f->highecc, errp);
 }
 
-static void ocssd_fault_free_rules(OcssdFault *f)
-{
-    GArray **rules[] = { &f->resetfail, &f->writefail, &f->readfail,
-                         &f->highecc };
-    int i;
-
-    for (i = 0; i < ARRAY_SIZE(rules); i++) {
-        if (*rules[i]) {
-            g_array_free(*rules[i], true);
-            *rules[i] = NULL;
-        }
-    }
-}
-
-/*
- * Check the rule files against the medium's geometry without keeping
- * them.  The store calls this before it writes anything, so that a bad
- * file refuses the device before an empty image is formatted or an
- * existing one is touched.
- */
-bool ocssd_fault_check_files(OcssdCtrl *n, Error **errp)
-{
-    OcssdFault tmp = { 0 };
-    bool ok = ocssd_fault_load_files(n, &tmp, errp);
-
-    ocssd_fault_free_rules(&tmp);
-    return ok;
-}
-
-bool ocssd_fault_init(OcssdCtrl *n, Error **errp)
+/* The random draws and the run-time injections (the files are loaded). */
+void ocssd_fault_init(OcssdCtrl *n)
 {
     OcssdFault *f = &n->fault;
     OcssdParams *p = &n->params;
@@ -546,14 +524,21 @@ bool ocssd_fault_init(OcssdCtrl *n, Error **errp)
                                                    << 32;
     f->once = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
                                     NULL);
-    return ocssd_fault_load_files(n, f, errp);
 }
 
 void ocssd_fault_cleanup(OcssdCtrl *n)
 {
     OcssdFault *f = &n->fault;
 
-    ocssd_fault_free_rules(f);
+    GArray **rules[] = { &f->resetfail, &f->writefail, &f->readfail,
+                         &f->highecc };
+    int i;
+
+    for (i = 0; i < ARRAY_SIZE(rules); i++) {
+        if (*rules[i]) {
+            g_array_free(*rules[i], true);
+        }
+    }
     if (f->once) {
         g_hash_table_destroy(f->once);
     }

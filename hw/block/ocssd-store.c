@@ -700,7 +700,7 @@ static bool ocssd_store_format(OcssdCtrl *n, Error **errp)
     ocssd_image_layout(&p, &s->layout);
     ocssd_media_init(&n->media, &p);
     if (!ocssd_fault_apply_chunkinfo(n, errp) ||
-        !ocssd_fault_check_files(n, errp)) {
+        !ocssd_fault_load_files(n, errp)) {
         return false;
     }
     qemu_uuid_generate(&n->uuid);
@@ -776,7 +776,7 @@ static bool ocssd_store_load(OcssdCtrl *n, int64_t len, Error **errp)
         error_prepend(errp, "ocssd: refusing the image (left unchanged): ");
         return false;
     }
-    if (!ocssd_fault_check_files(n, errp)) {
+    if (!ocssd_fault_load_files(n, errp)) {
         return false;
     }
     memcpy(n->uuid.data, s->header.uuid, sizeof(n->uuid.data));
@@ -842,9 +842,9 @@ bool ocssd_store_open(OcssdCtrl *n, Error **errp)
     return true;
 }
 
-/* The header's DIRTY flag says whether a device has the image open. */
 /*
- * Set or clear DIRTY in the header in memory; false when the header on
+ * The header's DIRTY flag says whether a device has the image open.
+ * Set or clear it in the header in memory; false when the header on
  * the image needs no write for it.  Only an image the store opened
  * (s->chunk is allocated once every check has passed) is written: a
  * refused image keeps its header, DIRTY too.

@@ -229,11 +229,11 @@ static bool ocssd_init_pci(OcssdCtrl *n, Error **errp)
     pci_config_set_prog_interface(pci->config, 0x2);
     pci->config[PCI_INTERRUPT_PIN] = 1;
 
-    /* BAR0: registers and doorbells, then the MSI-X table and PBA. */
     /*
-     * Registers and doorbells up to a page boundary, so that the doorbell
-     * of a queue that cannot exist is ours to report (Invalid Doorbell
-     * Register), not a write QEMU drops.
+     * BAR0: registers and doorbells, then the MSI-X table and PBA.  The
+     * doorbells run to a page boundary, so that the doorbell of a queue
+     * that cannot exist is ours to report (Invalid Doorbell Register), not
+     * a write QEMU drops.
      */
     n->reg_size = ROUND_UP(0x1000 + 8ULL * n->params.num_queues, 4 * KiB);
     table_off = n->reg_size;
@@ -302,10 +302,7 @@ static void ocssd_realize(PCIDevice *pci, Error **errp)
     p->multiple_resets = n->media.p.multiple_resets ? ON_OFF_AUTO_ON :
                                                       ON_OFF_AUTO_OFF;
     p->early_reset = n->media.p.early_reset ? ON_OFF_AUTO_ON : ON_OFF_AUTO_OFF;
-    if (!ocssd_fault_init(n, errp)) {
-        ocssd_unrealize(pci);
-        return;
-    }
+    ocssd_fault_init(n);
     if (p->serial) {
         pstrcpy(n->serial, sizeof(n->serial), p->serial);
     } else {

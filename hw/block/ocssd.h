@@ -368,8 +368,8 @@ void ocssd_store_aio_rw(OcssdCtrl *n, OcssdRequest *req, bool is_write,
                         uint8_t *buf, BdrvRequestFlags flags);
 
 /* ocssd-fault.c */
-bool ocssd_fault_init(OcssdCtrl *n, Error **errp);
-bool ocssd_fault_check_files(OcssdCtrl *n, Error **errp);
+bool ocssd_fault_load_files(OcssdCtrl *n, Error **errp);
+void ocssd_fault_init(OcssdCtrl *n);
 void ocssd_fault_cleanup(OcssdCtrl *n);
 bool ocssd_fault_apply_chunkinfo(OcssdCtrl *n, Error **errp);
 bool ocssd_fault_reset_fails(OcssdCtrl *n, uint64_t chunk);
