@@ -974,14 +974,18 @@ static void write_cmd(QOcssd *o, NvmeCmd *cmd, uint64_t chunk, uint32_t sec,
     cmd->mptr = cpu_to_le64(maddr);
 }
 
-/* The device on img through blkdebug, whose breakpoints hmp_qemu_io sets. */
-static QOcssd *boot_blkdebug(const char *img)
+/*
+ * The device on img through blkdebug, with more -drive options (",file.*"
+ * ones are blkdebug's, or ""); hmp_qemu_io sets its breakpoints.
+ */
+static QOcssd *boot_blkdebug(const char *img, const char *blkdebug_opts)
 {
     QOcssd *o = qocssd_boot_cmdline("-machine q35 -drive if=none,id=oc0,"
                                     "file.driver=blkdebug,"
-                                    "file.image.filename=%s,driver=raw "
+                                    "file.image.filename=%s%s,driver=raw "
                                     "-device ocssd,drive=oc0,addr=04.0,"
-                                    "id=oc," GEO ",mw_cunits=0", img);
+                                    "id=oc," GEO ",mw_cunits=0", img,
+                                    blkdebug_opts);
 
     qocssd_start_io(o);
     return o;
@@ -1001,7 +1005,7 @@ static void hmp_qemu_io(QOcssd *o, const char *cmd)
 static void test_shutdown_superseded(void)
 {
     char *img = qocssd_tmp_image();
-    QOcssd *o = boot_blkdebug(img);
+    QOcssd *o = boot_blkdebug(img, "");
     const ChunkWant want[] = { { 1, OCSSD_CHUNK_OPEN, 16, 0 } };
     NvmeCmd cmd;
     NvmeCqe cqe;
@@ -1172,20 +1176,17 @@ static void test_write_error(void)
         { 2, OCSSD_CHUNK_OPEN, 8, 0 },
     };
     OcssdImageHeader h;
-    uint64_t sector;
+    g_autofree char *eio = NULL;
 
     qocssd_shutdown(o);
     img_header(img, &h);
-    sector = (le64_to_cpu(h.data_offset) + 1 * CLBA * 4096) / 512;
-    o = qocssd_boot_cmdline("-machine q35 -drive if=none,id=oc0,"
-                            "file.driver=blkdebug,file.image.filename=%s,"
-                            "file.inject-error.0.event=write_aio,"
-                            "file.inject-error.0.sector=%" PRIu64 ","
-                            "file.inject-error.0.errno=5,"
-                            "file.inject-error.0.once=on,driver=raw "
-                            "-device ocssd,drive=oc0,addr=04.0,id=oc,"
-                            GEO ",mw_cunits=0", img, sector);
-    qocssd_start_io(o);
+    eio = g_strdup_printf(",file.inject-error.0.event=write_aio,"
+                          "file.inject-error.0.sector=%" PRIu64 ","
+                          "file.inject-error.0.errno=5,"
+                          "file.inject-error.0.once=on",
+                          (le64_to_cpu(h.data_offset) + 1 * CLBA * 4096) /
+                          512);
+    o = boot_blkdebug(img, eio);
     qocssd_aer_submit(o);
     g_assert_cmphex(wr(o, 1, 0, 16, 1, 0), ==, NVME_WRITE_FAULT | NVME_DNR);
     expect_notification(o, qocssd_chunk_slba(o, 1),
@@ -1214,7 +1215,7 @@ static void test_write_error(void)
 static void test_reset_durable(void)
 {
     char *img = qocssd_tmp_image();
-    QOcssd *o = boot_blkdebug(img);
+    QOcssd *o = boot_blkdebug(img, "");
     const ChunkWant want[] = { { 3, OCSSD_CHUNK_FREE, 0, 1 } };
     uint32_t vwc;
     NvmeCmd cmd;
