@@ -142,7 +142,7 @@ expect "check: missing file" 1 "No such file" "$img_tool" check "$tmp/none.img"
 # the device uses what the tool makes, and the tool sees what it did
 if [ -x "$qemu" ]; then
     expect "the device opens a tool-made image" 0 "" sh -c \
-        "echo quit | '$qemu' -M q35 -display none -nodefaults -monitor stdio \
+        "echo quit | timeout --kill-after=10 300 '$qemu' -M q35 -display none -nodefaults -monitor stdio \
          -drive if=none,id=oc0,file='$tmp/a.img',format=raw -device ocssd,drive=oc0"
     expect "info counts the device's power cycle" 0 "power cycles: 1" \
         "$img_tool" info "$tmp/a.img"
@@ -157,7 +157,7 @@ if [ -x "$qemu" ] && [ -x "$obj/qemu-nbd" ]; then
     "$obj/qemu-nbd" --persistent --fork --pid-file="$tmp/nbd.pid" \
         --socket="$tmp/nbd.sock" -f raw "$tmp/n.img"
     expect "the device opens its image over NBD" 0 "" sh -c \
-        "echo quit | '$qemu' -M q35 -display none -nodefaults -monitor stdio \
+        "echo quit | timeout --kill-after=10 300 '$qemu' -M q35 -display none -nodefaults -monitor stdio \
          -drive if=none,id=oc0,file='nbd+unix:///?socket=$tmp/nbd.sock',format=raw \
          -device ocssd,drive=oc0"
     kill "$(cat "$tmp/nbd.pid")"
