@@ -154,13 +154,23 @@ fi
 # device opens it over nbd+unix://, the tool sees the device's power cycle
 if [ -x "$qemu" ] && [ -x "$obj/qemu-nbd" ]; then
     "$img_tool" create -o $small "$tmp/n.img" > /dev/null
-    "$obj/qemu-nbd" --persistent --fork --pid-file="$tmp/nbd.pid" \
-        --socket="$tmp/nbd.sock" -f raw "$tmp/n.img"
+    # Not --fork: its parent's wait for the daemon fails now and then
+    # with EINTR (seen under ASan), leaving a daemon behind.  Wait for the
+    # socket instead (bounded: 30 s).
+    "$obj/qemu-nbd" --persistent --socket="$tmp/nbd.sock" -f raw \
+        "$tmp/n.img" > "$tmp/nbd.log" 2>&1 &
+    echo $! > "$tmp/nbd.pid"
+    i=0
+    while [ ! -S "$tmp/nbd.sock" ] && [ $i -lt 300 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
     expect "the device opens its image over NBD" 0 "" sh -c \
         "echo quit | timeout --kill-after=10 300 '$qemu' -M q35 -display none -nodefaults -monitor stdio \
          -drive if=none,id=oc0,file='nbd+unix:///?socket=$tmp/nbd.sock',format=raw \
          -device ocssd,drive=oc0"
     kill "$(cat "$tmp/nbd.pid")"
+    wait "$(cat "$tmp/nbd.pid")" 2>/dev/null
     expect "the NBD-served image was used and closed cleanly" 0 \
         "power cycles: 1" "$img_tool" info "$tmp/n.img"
 fi
