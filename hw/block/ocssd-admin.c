@@ -231,8 +231,8 @@ static uint16_t ocssd_admin_delete_sq(OcssdCtrl *n, OcssdRequest *req)
         return ocssd_invalid(req, NVME_INVALID_QID, CDW(10),
                              "submission queue does not exist");
     }
-    ocssd_delete_sq(n, qid);
-    return NVME_SUCCESS;
+    /* Completes once no command of the queue can touch host memory. */
+    return ocssd_delete_sq(n, qid, req) ? NVME_SUCCESS : NVME_NO_COMPLETE;
 }
 
 static uint16_t ocssd_admin_delete_cq(OcssdCtrl *n, OcssdRequest *req)

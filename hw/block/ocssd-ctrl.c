@@ -8,9 +8,20 @@
  * interrupt coalescing and INTMS/INTMC masking.
  *
  * Queues deleted while commands are still in flight (Delete I/O SQ, or a
- * controller reset) are orphaned: they leave the queue tables at once and
- * are freed when their last command finishes; completions of orphaned
- * commands are dropped.  Nothing waits for the block layer here.
+ * controller reset) are orphaned: they leave the queue tables at once,
+ * completions of orphaned commands are dropped, and they are freed when
+ * their last command finishes.  NVMe allows a command to touch host
+ * memory until the Delete I/O SQ that removes its queue completes, or
+ * until CSTS.RDY reads 0 after CC.EN is cleared: so Delete I/O SQ
+ * completes, and CSTS.RDY clears, only once the orphans are gone (a
+ * system reset or unplug drains the block layer to get there at once).
+ *
+ * A request's life: fetched from its SQ (charged its bounce memory, see
+ * ocssd_request_charge), handled (ocssd_admin_cmd / ocssd_io_cmd), then
+ * ocssd_request_complete() exactly once: that frees its buffers and
+ * returns its memory, so a CQ the host does not drain holds no more than
+ * the request slots.  The CQ's bottom half posts the CQE and gives the
+ * slot back to the SQ (ocssd_request_release).
  *
  * This work is licensed under the terms of the GNU GPL, version 2 or later.
  * See the COPYING file in the top-level directory.
@@ -25,9 +36,10 @@
 
 #define OCSSD_DB_BASE   0x1000
 
+/* Ready, and not on the way to a reset (CSTS.RDY waits for the orphans). */
 static bool ocssd_enabled(OcssdCtrl *n)
 {
-    return ldl_le_p(&n->bar.csts) & NVME_CSTS_READY;
+    return (ldl_le_p(&n->bar.csts) & NVME_CSTS_READY) && !n->reset_pending;
 }
 
 static bool ocssd_failed(OcssdCtrl *n)
@@ -130,6 +142,63 @@ static void ocssd_cq_irq(OcssdCtrl *n, OcssdCQ *cq)
     }
 }
 
+static void ocssd_ctrl_start(OcssdCtrl *n);
+
+/* ---- bounce memory ------------------------------------------------- */
+
+/*
+ * Admission of a fetched command: it may go if the bounce memory it needs
+ * fits under bounce_limit with what is in flight, or if nothing is in
+ * flight (a single command larger than the limit runs alone).  Otherwise
+ * the SQ waits, its command left in the queue, until memory comes back.
+ */
+static bool ocssd_request_charge(OcssdCtrl *n, OcssdSQ *sq,
+                                 OcssdRequest *req)
+{
+    uint64_t need = sq->sqid ? ocssd_io_bounce_size(n, &req->cmd) : 0;
+
+    if (need && n->bounce_inflight &&
+        n->bounce_inflight + need > n->params.bounce_limit) {
+        trace_ocssd_bounce_wait(sq->sqid, req->cmd.cid, need,
+                                n->bounce_inflight);
+        if (!sq->mem_waiting) {
+            sq->mem_waiting = true;
+            QTAILQ_INSERT_TAIL(&n->mem_waiters, sq, mem_entry);
+        }
+        return false;
+    }
+    req->bounce = need;
+    n->bounce_inflight += need;
+    n->bounce_peak = MAX(n->bounce_peak, n->bounce_inflight);
+    return true;
+}
+
+static void ocssd_sq_stop_waiting(OcssdCtrl *n, OcssdSQ *sq)
+{
+    if (sq->mem_waiting) {
+        sq->mem_waiting = false;
+        QTAILQ_REMOVE(&n->mem_waiters, sq, mem_entry);
+    }
+}
+
+/* A request is done with its buffers: give its memory back. */
+static void ocssd_request_uncharge(OcssdRequest *req)
+{
+    OcssdCtrl *n = req->sq->ctrl;
+    OcssdSQ *sq, *next;
+
+    ocssd_io_request_release(req);
+    if (!req->bounce) {
+        return;
+    }
+    n->bounce_inflight -= req->bounce;
+    req->bounce = 0;
+    QTAILQ_FOREACH_SAFE(sq, &n->mem_waiters, mem_entry, next) {
+        ocssd_sq_stop_waiting(n, sq);
+        qemu_bh_schedule(sq->bh);
+    }
+}
+
 /* ---- completion ----------------------------------------------------- */
 
 static void ocssd_sq_free(OcssdSQ *sq);
@@ -142,12 +211,21 @@ static bool ocssd_sq_orphaned(OcssdCtrl *n, OcssdSQ *sq)
 /*
  * An orphaned queue goes when its last command has: not while its bottom
  * half is still fetching (a command that resets the controller orphans
- * the very queue it came from).
+ * the very queue it came from).  A Delete I/O SQ waiting for it completes
+ * then.
  */
 static void ocssd_sq_free_if_idle(OcssdSQ *sq)
 {
-    if (!sq->processing && QTAILQ_EMPTY(&sq->out_list)) {
-        ocssd_sq_free(sq);
+    OcssdRequest *waiter = sq->delete_req;
+
+    if (sq->processing || !QTAILQ_EMPTY(&sq->out_list)) {
+        return;
+    }
+    sq->delete_req = NULL;
+    ocssd_sq_free(sq);
+    if (waiter) {
+        trace_ocssd_delete_sq_done(waiter->cmd.cid);
+        ocssd_request_complete(waiter);
     }
 }
 
@@ -179,6 +257,7 @@ void ocssd_request_complete(OcssdRequest *req)
     if (req->status != NVME_SUCCESS) {
         ocssd_error_log_add(n, req);
     }
+    ocssd_request_uncharge(req);
     if (ocssd_sq_orphaned(n, sq)) {
         trace_ocssd_complete_orphaned(sq->sqid, req->cmd.cid);
         ocssd_request_release(req);
@@ -255,6 +334,9 @@ static void ocssd_process_sq(void *opaque)
             ocssd_ctrl_fatal(n, "submission queue entry read failed");
             break;
         }
+        if (!ocssd_request_charge(n, sq, req)) {
+            break;
+        }
         sq->head = (sq->head + 1) % sq->size;
         QTAILQ_REMOVE(&sq->free_list, req, entry_list);
         QTAILQ_INSERT_TAIL(&sq->out_list, req, entry_list);
@@ -290,6 +372,15 @@ static void ocssd_process_sq(void *opaque)
 
 static void ocssd_sq_free(OcssdSQ *sq)
 {
+    OcssdCtrl *n = sq->ctrl;
+
+    if (sq->orphan) {
+        g_assert(n->orphans > 0);
+        if (--n->orphans == 0 && n->reset_pending) {
+            ocssd_ctrl_reset_done(n);
+        }
+    }
+    ocssd_sq_stop_waiting(n, sq);
     qemu_bh_delete(sq->bh);
     g_free(sq->reqs);
     g_free(sq);
@@ -324,8 +415,10 @@ uint16_t ocssd_create_sq(OcssdCtrl *n, uint16_t sqid, uint16_t cqid,
 /*
  * Take an SQ out of service.  Completions waiting in its CQ are dropped;
  * commands still in flight finish later against the orphaned queue.
+ * True when the queue is gone; otherwise waiter (a Delete I/O SQ, or
+ * NULL) completes when its last command has finished.
  */
-void ocssd_delete_sq(OcssdCtrl *n, uint16_t sqid)
+bool ocssd_delete_sq(OcssdCtrl *n, uint16_t sqid, OcssdRequest *waiter)
 {
     OcssdSQ *sq = n->sq[sqid];
     OcssdCQ *cq = n->cq[sq->cqid];
@@ -333,6 +426,7 @@ void ocssd_delete_sq(OcssdCtrl *n, uint16_t sqid)
 
     trace_ocssd_delete_sq(sqid, !QTAILQ_EMPTY(&sq->out_list));
     n->sq[sqid] = NULL;
+    ocssd_sq_stop_waiting(n, sq);
     if (cq) {
         QTAILQ_REMOVE(&cq->sq_list, sq, cq_entry);
         QTAILQ_FOREACH_SAFE(req, &cq->req_list, entry_list, next) {
@@ -346,7 +440,14 @@ void ocssd_delete_sq(OcssdCtrl *n, uint16_t sqid)
         }
     }
     qemu_bh_cancel(sq->bh);
-    ocssd_sq_free_if_idle(sq);
+    if (sq->processing || !QTAILQ_EMPTY(&sq->out_list)) {
+        sq->orphan = true;
+        sq->delete_req = waiter;
+        n->orphans++;
+        return false;
+    }
+    ocssd_sq_free(sq);
+    return true;
 }
 
 uint16_t ocssd_create_cq(OcssdCtrl *n, uint16_t cqid, uint16_t vector,
@@ -401,7 +502,7 @@ void ocssd_ctrl_free_queues(OcssdCtrl *n)
 
     for (i = n->params.num_queues - 1; i >= 0; i--) {
         if (n->sq[i]) {
-            ocssd_delete_sq(n, i);
+            ocssd_delete_sq(n, i, NULL);
         }
     }
     for (i = n->params.num_queues - 1; i >= 0; i--) {
@@ -412,12 +513,30 @@ void ocssd_ctrl_free_queues(OcssdCtrl *n)
 }
 
 /*
+ * The orphans of a controller reset are gone: nothing touches host memory
+ * any more, so CSTS.RDY may read 0 (and a CC.EN the host set too early
+ * takes effect).
+ */
+void ocssd_ctrl_reset_done(OcssdCtrl *n)
+{
+    n->reset_pending = false;
+    stl_le_p(&n->bar.csts, ldl_le_p(&n->bar.csts) & ~NVME_CSTS_READY);
+    trace_ocssd_ctrl_reset_done(n->start_deferred);
+    if (n->start_deferred) {
+        n->start_deferred = false;
+        ocssd_ctrl_start(n);
+    }
+}
+
+/*
  * Controller reset (CC.EN 1 -> 0, or a PCI/system reset): every queue
  * goes, outstanding AERs are dropped, features return to their defaults.
+ * CSTS.RDY stays 1 until the commands still in flight are done.
  */
 void ocssd_ctrl_reset(OcssdCtrl *n)
 {
-    trace_ocssd_ctrl_reset();
+    trace_ocssd_ctrl_reset(n->orphans);
+    n->start_deferred = false;
     ocssd_ctrl_free_queues(n);
     ocssd_aer_drop_outstanding(n);
     n->irq_status = 0;
@@ -429,9 +548,20 @@ void ocssd_ctrl_reset(OcssdCtrl *n)
     stl_le_p(&n->bar.intms, 0);
     stl_le_p(&n->bar.intmc, 0);
     stl_le_p(&n->bar.cc, 0);
-    stl_le_p(&n->bar.csts, 0);
+    n->reset_pending = n->orphans > 0;
+    stl_le_p(&n->bar.csts, n->reset_pending ?
+             ldl_le_p(&n->bar.csts) & NVME_CSTS_READY : 0);
     ocssd_intx_update(n);
     pci_irq_deassert(PCI_DEVICE(n));
+}
+
+/* A reset that cannot wait (system reset, unplug): drain the block layer. */
+void ocssd_ctrl_reset_sync(OcssdCtrl *n)
+{
+    ocssd_ctrl_reset(n);
+    if (n->reset_pending && n->store.blk) {
+        blk_drain(n->store.blk);
+    }
 }
 
 /* ---- registers ------------------------------------------------------- */
@@ -461,6 +591,16 @@ static void ocssd_ctrl_ready(void *opaque, int ret)
         return;         /* reset while starting */
     }
     n->start_pending = false;
+    if (ret < 0) {
+        /*
+         * The image cannot be marked in use: a crash from here on would
+         * not be counted as an unsafe shutdown.  The host may reset and
+         * try again.
+         */
+        ocssd_ctrl_fatal(n, "the image cannot be marked in use (header "
+                         "write failed)");
+        return;
+    }
     stl_le_p(&n->bar.csts, ldl_le_p(&n->bar.csts) | NVME_CSTS_READY);
     trace_ocssd_ctrl_ready(ret);
 }
@@ -574,6 +714,11 @@ static void ocssd_write_cc(OcssdCtrl *n, uint32_t val)
     trace_ocssd_write_cc(val);
     if (NVME_CC_EN(val) && !NVME_CC_EN(cc)) {
         stl_le_p(&n->bar.cc, val);
+        if (n->reset_pending) {
+            /* The host did not wait for CSTS.RDY = 0: start after it. */
+            n->start_deferred = true;
+            return;
+        }
         ocssd_ctrl_start(n);
         return;
     }

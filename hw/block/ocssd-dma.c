@@ -275,18 +275,28 @@ static void ocssd_sglist_init(OcssdCtrl *n, QEMUSGList *qsg)
     qemu_sglist_init(qsg, DEVICE(n), 4, pci_get_address_space(pci));
 }
 
+/* A transfer of len bytes must fit MDTS (Invalid Field otherwise). */
+uint16_t ocssd_check_mdts(OcssdCtrl *n, OcssdRequest *req, size_t len)
+{
+    if (n->mdts_bytes && len > n->mdts_bytes) {
+        trace_ocssd_err_mdts(req->cmd.cid, len, n->mdts_bytes);
+        qemu_log_mask(LOG_GUEST_ERROR, "ocssd: cid %u: %zu-byte transfer "
+                      "exceeds MDTS (%" PRIu64 " bytes)\n", req->cmd.cid,
+                      len, n->mdts_bytes);
+        return NVME_INVALID_FIELD | NVME_DNR;
+    }
+    return NVME_SUCCESS;
+}
+
 /* Map the command's data pointer for a transfer of len bytes. */
 uint16_t ocssd_map_dptr(OcssdCtrl *n, OcssdRequest *req, size_t len)
 {
     NvmeCmd *cmd = &req->cmd;
     uint16_t status;
 
-    if (n->mdts_bytes && len > n->mdts_bytes) {
-        trace_ocssd_err_mdts(cmd->cid, len, n->mdts_bytes);
-        qemu_log_mask(LOG_GUEST_ERROR, "ocssd: cid %u: %zu-byte transfer "
-                      "exceeds MDTS (%" PRIu64 " bytes)\n", cmd->cid, len,
-                      n->mdts_bytes);
-        return NVME_INVALID_FIELD | NVME_DNR;
+    status = ocssd_check_mdts(n, req, len);
+    if (status) {
+        return status;
     }
     ocssd_sglist_init(n, &req->qsg);
     if (!len) {

@@ -70,14 +70,18 @@ static bool ocssd_entry_failed(const OcssdIoEntry *e)
 
 /*
  * A vector command reports failed entries in the 64-bit bitmap of CQE
- * dwords 0-1 and the first failure (in list order) as its status.
+ * dwords 0-1 and the first failure (in list order) as its status.  High
+ * ECC is a success with information: an entry that needed it has its bit
+ * set too, but the command reports High ECC only when no entry failed, or
+ * a host would take a failed entry's zeroes for data.  Standard commands
+ * have no bitmap (and up to 64 Ki entries).
  */
 static uint16_t ocssd_io_result(OcssdRequest *req, const OcssdIoEntry *e,
                                 const OcssdIoEntry *dst)
 {
     OcssdMedia *m = &ocssd_req_ctrl(req)->media;
-    uint64_t bitmap = 0;
-    uint16_t first = NVME_SUCCESS;
+    uint64_t bitmap = 0, info_lba = 0;
+    uint16_t failed = NVME_SUCCESS, info = NVME_SUCCESS;
     unsigned i;
 
     for (i = 0; i < req->nentry; i++) {
@@ -85,27 +89,38 @@ static uint16_t ocssd_io_result(OcssdRequest *req, const OcssdIoEntry *e,
         const OcssdIoEntry *f = dst && !ocssd_entry_failed(&e[i]) &&
                                 dst[i].status ? &dst[i] : &e[i];
         uint16_t st = f->status;
+        bool decoded;
 
-        if (st) {
-            bool decoded = f->lba < m->nsze && f->chunk < m->nchunks &&
-                           (st & ~NVME_DNR) != NVME_LBA_RANGE;
-
-            trace_ocssd_io_entry_failed(req->cmd.cid, i, f->lba,
-                decoded ? ocssd_chunk_state_name(m->chunk[f->chunk].state) :
-                          "none", decoded ? m->chunk[f->chunk].wp : 0, st);
-            bitmap |= 1ULL << i;
-            if (!first) {
-                first = st;
-                req->err_lba = e[i].lba;
-            }
+        if (!st) {
+            continue;
         }
+        decoded = f->lba < m->nsze && f->chunk < m->nchunks &&
+                  (st & ~NVME_DNR) != NVME_LBA_RANGE;
+        trace_ocssd_io_entry_failed(req->cmd.cid, i, f->lba,
+            decoded ? ocssd_chunk_state_name(m->chunk[f->chunk].state) :
+                      "none", decoded ? m->chunk[f->chunk].wp : 0, st);
+        if (i < 64) {
+            bitmap |= 1ULL << i;
+        }
+        if (!ocssd_status_failed(st)) {
+            if (!info) {
+                info = st;
+                info_lba = e[i].lba;
+            }
+        } else if (!failed) {
+            failed = st;
+            req->err_lba = e[i].lba;
+        }
+    }
+    if (!failed && info) {
+        req->err_lba = info_lba;
     }
     if (req->is_vector) {
         req->cqe.result = cpu_to_le32(bitmap);
         req->cqe.dw1 = cpu_to_le32(bitmap >> 32);
     }
-    trace_ocssd_io_result(req->cmd.cid, bitmap, first);
-    return first;
+    trace_ocssd_io_result(req->cmd.cid, bitmap, failed ? failed : info);
+    return failed ? failed : info;
 }
 
 /*
@@ -302,7 +317,22 @@ static void ocssd_io_inject_read(OcssdCtrl *n, OcssdRequest *req,
 
 /* ---- chunks going offline ---------------------------------------------- */
 
-/* A chunk fails (digest section 4: any state -> OFFLINE), with its notice. */
+/* Notify every chunk whose wear index has left the band average +- WIT. */
+static void ocssd_io_wli_notify(OcssdCtrl *n)
+{
+    uint64_t chunk;
+
+    while (ocssd_media_wli_event(&n->media, &chunk)) {
+        ocssd_chunk_notify(n, ocssd_chunk_slba(&n->media, chunk),
+                           OCSSD_NOTIFY_WLI, OCSSD_NOTIFY_MASK_CHUNK, 0);
+    }
+}
+
+/*
+ * A chunk fails (digest section 4: any state -> OFFLINE), with its notice.
+ * It leaves the wear statistics, which moves the average: the chunks that
+ * move out of the band average +- WIT with it are notified now.
+ */
 void ocssd_chunk_offline(OcssdCtrl *n, uint64_t chunk, const char *why)
 {
     OcssdMedia *m = &n->media;
@@ -313,12 +343,16 @@ void ocssd_chunk_offline(OcssdCtrl *n, uint64_t chunk, const char *why)
     ocssd_chunk_notify(n, ocssd_chunk_slba(m, chunk),
                        OCSSD_NOTIFY_ERR_UNRECOVERABLE, OCSSD_NOTIFY_MASK_CHUNK,
                        0);
+    ocssd_io_wli_notify(n);
 }
 
 /*
- * The image did not take a write (an I/O error of the backing store):
- * the write pointers of the chunks it wrote already moved past data that
- * is not there, so those chunks fail, as media that lose data do.
+ * The image did not take a write, or could not make it durable when the
+ * host asked for that (an I/O error of the backing store): the write
+ * pointers of the chunks it wrote moved past data that is not surely
+ * there, so those chunks fail, as media that lose data do.  Only the
+ * generation the write belongs to: a chunk reset since the write was
+ * accepted holds none of its data and stays as it is.
  */
 static void ocssd_io_write_lost(OcssdCtrl *n, const OcssdIoEntry *e,
                                 unsigned cnt)
@@ -326,10 +360,21 @@ static void ocssd_io_write_lost(OcssdCtrl *n, const OcssdIoEntry *e,
     unsigned i;
 
     for (i = 0; i < cnt; i++) {
-        if (ocssd_entry_to_write(&e[i]) &&
-            n->media.chunk[e[i].chunk].state != OCSSD_CHUNK_OFFLINE) {
-            ocssd_chunk_offline(n, e[i].chunk, "the image refused its data");
+        const OcssdChunk *c;
+
+        if (!ocssd_entry_to_write(&e[i])) {
+            continue;
         }
+        c = &n->media.chunk[e[i].chunk];
+        if (c->state == OCSSD_CHUNK_OFFLINE) {
+            continue;
+        }
+        if (c->erase_count != e[i].gen) {
+            trace_ocssd_io_write_lost_stale(e[i].chunk, e[i].gen,
+                                            c->erase_count);
+            continue;
+        }
+        ocssd_chunk_offline(n, e[i].chunk, "the image refused its data");
     }
 }
 
@@ -388,13 +433,24 @@ static uint16_t ocssd_io_read(OcssdCtrl *n, OcssdRequest *req)
 
 /* ---- writes -------------------------------------------------------------- */
 
+/*
+ * A write the host asked to be durable (FUA, or no volatile write cache)
+ * whose flush failed: it may not be on stable storage, so it is lost like
+ * one the image refused.
+ */
 static void ocssd_write_persisted(void *opaque, int ret)
 {
     OcssdRequest *req = opaque;
+    OcssdCtrl *n = ocssd_req_ctrl(req);
 
-    ocssd_io_complete(req, ret < 0 ?
-                      ocssd_io_fail_all(req, NVME_WRITE_FAULT | NVME_DNR) :
-                      ocssd_io_result(req, req->entry, req->dst));
+    if (ret < 0) {
+        trace_ocssd_err_write_flush(req->cmd.cid, ret);
+        ocssd_io_write_lost(n, req->dst ? req->dst : req->entry, req->nentry);
+        ocssd_io_complete(req, ocssd_io_fail_all(req, NVME_WRITE_FAULT |
+                                                 NVME_DNR));
+        return;
+    }
+    ocssd_io_complete(req, ocssd_io_result(req, req->entry, req->dst));
 }
 
 static void ocssd_write_done(OcssdRequest *req)
@@ -451,6 +507,9 @@ static void ocssd_write_commit(OcssdCtrl *n, OcssdRequest *req,
 
     ocssd_media_commit_write(&n->media, e, req->nentry);
     for (i = 0; i < req->nentry; i++) {
+        if (ocssd_entry_to_write(&e[i])) {
+            e[i].gen = n->media.chunk[e[i].chunk].erase_count;
+        }
         if (!ocssd_entry_failed(&e[i]) ||
             (e[i].status & ~NVME_DNR) == OCSSD_CHUNK_EARLY_CLOSE ||
             (e[i].status & ~NVME_DNR) == OCSSD_WRITE_NEXT_UNIT) {
@@ -463,11 +522,36 @@ static void ocssd_write_commit(OcssdCtrl *n, OcssdRequest *req,
     req->ticket = ocssd_store_write_begin(n, e, req->nentry);
 }
 
+/*
+ * No sector to store: the failures the rules and injections gave still
+ * take effect (an early close closes the chunk, a Write Next Unit failure
+ * with data to skip does not come here).
+ */
+static void ocssd_write_commit_nothing(OcssdCtrl *n, OcssdRequest *req,
+                                       OcssdIoEntry *e)
+{
+    ocssd_write_commit(n, req, e);
+    ocssd_store_write_end(n, req->ticket);
+    req->ticket = NULL;
+}
+
+static bool ocssd_io_any_skipped(const OcssdIoEntry *e, unsigned n)
+{
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        if (ocssd_entry_skipped(&e[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static uint16_t ocssd_io_write(OcssdCtrl *n, OcssdRequest *req)
 {
     const OcssdMediaParams *p = &n->media.p;
     OcssdIoEntry *e = req->entry;
-    bool has_data, skipped = false;
+    bool has_data, skipped;
     uint16_t status;
     unsigned i;
 
@@ -477,14 +561,9 @@ static uint16_t ocssd_io_write(OcssdCtrl *n, OcssdRequest *req)
     status = ocssd_io_result(req, e, NULL);
     has_data = ocssd_io_count_ok(e, req->nentry) &&
                (req->is_vector || !status);
-    for (i = 0; i < req->nentry; i++) {
-        skipped |= ocssd_entry_skipped(&e[i]);
-    }
+    skipped = ocssd_io_any_skipped(e, req->nentry);
     if (!has_data && !skipped) {
-        /* Nothing to store - but an early close still closes the chunk. */
-        ocssd_write_commit(n, req, e);
-        ocssd_store_write_end(n, req->ticket);
-        req->ticket = NULL;
+        ocssd_write_commit_nothing(n, req, e);
         return status;
     }
 
@@ -580,7 +659,14 @@ static uint16_t ocssd_io_copy(OcssdCtrl *n, OcssdRequest *req)
             src[i].zeroes = true;
         }
     }
-    if (!ocssd_io_count_ok(dst, req->nentry)) {
+    /*
+     * Every destination failed: nothing to read, but the failures still
+     * take effect (an early close closes the chunk; sectors a Write Next
+     * Unit failure consumed are written as zeroes, below).
+     */
+    if (!ocssd_io_count_ok(dst, req->nentry) &&
+        !ocssd_io_any_skipped(dst, req->nentry)) {
+        ocssd_write_commit_nothing(n, req, dst);
         return ocssd_io_result(req, src, dst);
     }
     ocssd_io_buffers(n, req);
@@ -594,54 +680,100 @@ static uint16_t ocssd_io_copy(OcssdCtrl *n, OcssdRequest *req)
 
 /* ---- resets -------------------------------------------------------------- */
 
-/* Notify every chunk whose wear index has left the band average +- WIT. */
-static void ocssd_io_wli_notify(OcssdCtrl *n)
-{
-    uint64_t chunk;
-
-    while (ocssd_media_wli_event(&n->media, &chunk)) {
-        ocssd_chunk_notify(n, ocssd_chunk_slba(&n->media, chunk),
-                           OCSSD_NOTIFY_WLI, OCSSD_NOTIFY_MASK_CHUNK, 0);
-    }
-}
-
 /*
  * Reset one chunk under the rules (shared by Vector Chunk Reset and
- * Dataset Management).  An injected reset failure takes the chunk
- * offline.
+ * Dataset Management), the entry naming it.  An injected reset failure
+ * takes the chunk offline.
  */
-static uint16_t ocssd_reset_chunk(OcssdCtrl *n, uint64_t chunk)
+static void ocssd_reset_entry(OcssdCtrl *n, OcssdIoEntry *e)
 {
     OcssdMedia *m = &n->media;
-    uint16_t status;
+    uint64_t chunk = e->chunk;
     uint8_t state = m->chunk[chunk].state;
 
     if (n->store.read_only) {
-        return NVME_WRITE_FAULT | NVME_DNR;
+        e->status = NVME_WRITE_FAULT | NVME_DNR;
+        return;
     }
-    status = ocssd_media_check_reset(m, chunk);
-    if (status) {
-        trace_ocssd_err_reset(chunk, state, status);
-        return status;
+    e->status = ocssd_media_check_reset(m, chunk);
+    if (e->status) {
+        trace_ocssd_err_reset(chunk, state, e->status);
+        return;
     }
     if (ocssd_fault_reset_fails(n, chunk)) {
         ocssd_chunk_offline(n, chunk, "injected reset failure");
-        ocssd_io_wli_notify(n);
-        return OCSSD_OFFLINE_CHUNK | NVME_DNR;
+        e->status = OCSSD_OFFLINE_CHUNK | NVME_DNR;
+        return;
     }
     ocssd_media_reset(m, chunk);
+    e->gen = m->chunk[chunk].erase_count;
     trace_ocssd_chunk_reset(chunk, state, m->chunk[chunk].wli);
     ocssd_io_wli_notify(n);
     ocssd_store_chunk_reset(n, chunk);
-    return NVME_SUCCESS;
+}
+
+/*
+ * Vector Chunk Reset's optional output: the chunk descriptors after the
+ * reset, through MPTR, as they are when the command completes.
+ */
+static uint16_t ocssd_reset_descriptors(OcssdCtrl *n, OcssdRequest *req)
+{
+    g_autofree OcssdChunkDescriptor *desc = NULL;
+    size_t len = req->nentry * sizeof(*desc);
+    unsigned i;
+
+    if (!req->meta_qsg.nsg) {
+        return NVME_SUCCESS;
+    }
+    desc = g_new0(OcssdChunkDescriptor, req->nentry);
+    for (i = 0; i < req->nentry; i++) {
+        if (req->entry[i].status != (NVME_LBA_RANGE | NVME_DNR)) {
+            ocssd_media_chunk_descriptor(&n->media, req->entry[i].chunk,
+                                         &desc[i]);
+        }
+    }
+    return ocssd_dma_to_guest(n, &req->meta_qsg, desc, len);
+}
+
+/*
+ * The table pass that was to make the resets durable failed: the image
+ * still holds the chunks' old generation, so the resets failed, and the
+ * chunks fail (as a reset failure of the media does), unless another
+ * reset or failure changed them since.
+ */
+static void ocssd_reset_lost(OcssdCtrl *n, OcssdRequest *req)
+{
+    unsigned i;
+
+    for (i = 0; i < req->nentry; i++) {
+        OcssdIoEntry *e = &req->entry[i];
+        const OcssdChunk *c;
+
+        if (e->status) {
+            continue;
+        }
+        e->status = OCSSD_OFFLINE_CHUNK | NVME_DNR;
+        c = &n->media.chunk[e->chunk];
+        if (c->state != OCSSD_CHUNK_OFFLINE && c->erase_count == e->gen) {
+            ocssd_chunk_offline(n, e->chunk, "its reset did not reach the "
+                                "image");
+        }
+    }
 }
 
 static void ocssd_reset_persisted(void *opaque, int ret)
 {
     OcssdRequest *req = opaque;
+    OcssdCtrl *n = ocssd_req_ctrl(req);
+    uint16_t status, st;
 
-    ocssd_io_complete(req, ret < 0 ? NVME_WRITE_FAULT | NVME_DNR :
-                      req->status);
+    if (ret < 0) {
+        trace_ocssd_err_reset_flush(req->cmd.cid, ret);
+        ocssd_reset_lost(n, req);
+    }
+    status = ocssd_io_result(req, req->entry, NULL);
+    st = ocssd_reset_descriptors(n, req);
+    ocssd_io_complete(req, status ? status : st);
 }
 
 /*
@@ -650,10 +782,8 @@ static void ocssd_reset_persisted(void *opaque, int ret)
  * generation can reach stable storage while the table still holds the old
  * generation's state (a mix a real device never shows after power loss).
  */
-static uint16_t ocssd_reset_finish(OcssdCtrl *n, OcssdRequest *req,
-                                   uint16_t status)
+static uint16_t ocssd_reset_finish(OcssdCtrl *n, OcssdRequest *req)
 {
-    req->status = status;
     ocssd_store_flush(n, true, ocssd_reset_persisted, req);
     return NVME_NO_COMPLETE;
 }
@@ -663,10 +793,17 @@ static uint16_t ocssd_io_vector_reset(OcssdCtrl *n, OcssdRequest *req)
     OcssdMedia *m = &n->media;
     OcssdIoEntry *e = req->entry;
     uint64_t sec_mask = (1ULL << m->lbaf.lbk_len) - 1;
-    g_autofree OcssdChunkDescriptor *desc = NULL;
     uint16_t status;
     unsigned i;
 
+    /* The descriptors' buffer must be there before anything changes. */
+    if (req->cmd.mptr) {
+        status = ocssd_map_mptr(n, req,
+                                req->nentry * sizeof(OcssdChunkDescriptor));
+        if (status) {
+            return ocssd_io_fail_all(req, status);
+        }
+    }
     /* Each LBA names a chunk: its sector bits are ignored. */
     for (i = 0; i < req->nentry; i++) {
         e[i].lba &= ~sec_mask;
@@ -674,31 +811,10 @@ static uint16_t ocssd_io_vector_reset(OcssdCtrl *n, OcssdRequest *req)
     ocssd_media_decode_entries(m, e, req->nentry, false);
     for (i = 0; i < req->nentry; i++) {
         if (!e[i].status) {
-            e[i].status = ocssd_reset_chunk(n, e[i].chunk);
+            ocssd_reset_entry(n, &e[i]);
         }
     }
-    status = ocssd_io_result(req, e, NULL);
-
-    /* Optional: the chunk descriptors after the reset, through MPTR. */
-    if (req->cmd.mptr) {
-        uint16_t st;
-
-        desc = g_new0(OcssdChunkDescriptor, req->nentry);
-        for (i = 0; i < req->nentry; i++) {
-            if (e[i].status != (NVME_LBA_RANGE | NVME_DNR)) {
-                ocssd_media_chunk_descriptor(m, e[i].chunk, &desc[i]);
-            }
-        }
-        st = ocssd_map_mptr(n, req, req->nentry * sizeof(*desc));
-        if (!st) {
-            st = ocssd_dma_to_guest(n, &req->meta_qsg, desc,
-                                    req->nentry * sizeof(*desc));
-        }
-        if (st && !status) {
-            status = st;
-        }
-    }
-    return ocssd_reset_finish(n, req, status);
+    return ocssd_reset_finish(n, req);
 }
 
 static uint16_t ocssd_io_dsm(OcssdCtrl *n, OcssdRequest *req)
@@ -706,8 +822,7 @@ static uint16_t ocssd_io_dsm(OcssdCtrl *n, OcssdRequest *req)
     uint32_t nr = (le32_to_cpu(req->cmd.cdw10) & 0xff) + 1;
     uint32_t attr = le32_to_cpu(req->cmd.cdw11);
     g_autofree NvmeDsmRange *range = g_new(NvmeDsmRange, nr);
-    g_autofree uint64_t *chunk = g_new(uint64_t, nr);
-    uint16_t status, first = NVME_SUCCESS;
+    uint16_t status;
     uint32_t i;
 
     trace_ocssd_io_dsm(req->cmd.cid, nr, attr);
@@ -719,33 +834,48 @@ static uint16_t ocssd_io_dsm(OcssdCtrl *n, OcssdRequest *req)
         return status;
     }
     /* Deallocation resets whole chunks; check every range first. */
+    req->entry = g_new0(OcssdIoEntry, nr);
+    req->nentry = nr;
     for (i = 0; i < nr; i++) {
-        status = ocssd_media_check_dsm_range(&n->media,
-                                             le64_to_cpu(range[i].slba),
+        OcssdIoEntry *e = &req->entry[i];
+
+        e->lba = le64_to_cpu(range[i].slba);
+        status = ocssd_media_check_dsm_range(&n->media, e->lba,
                                              le32_to_cpu(range[i].nlb),
-                                             &chunk[i]);
+                                             &e->chunk);
         if (status) {
-            req->err_lba = le64_to_cpu(range[i].slba);
+            req->err_lba = e->lba;
             return ocssd_io_invalid(req, status & ~NVME_DNR,
                                     "deallocate must cover whole chunks");
         }
     }
     for (i = 0; i < nr; i++) {
-        status = ocssd_reset_chunk(n, chunk[i]);
-        if (status && !first) {
-            first = status;
-            req->err_lba = le64_to_cpu(range[i].slba);
-        }
+        ocssd_reset_entry(n, &req->entry[i]);
     }
-    return ocssd_reset_finish(n, req, first);
+    return ocssd_reset_finish(n, req);
 }
 
 /* ---- command decoding ---------------------------------------------------- */
 
+/*
+ * A Flush that fails leaves what it did not make durable pending (the
+ * store keeps its table blocks dirty, and unflushed data counted as
+ * such): a retry can succeed, so no DNR.
+ */
+static void ocssd_flush_done(void *opaque, int ret)
+{
+    OcssdRequest *req = opaque;
+
+    if (ret < 0) {
+        trace_ocssd_err_flush(req->cmd.cid, ret);
+    }
+    ocssd_io_complete(req, ret < 0 ? NVME_WRITE_FAULT : NVME_SUCCESS);
+}
+
 static uint16_t ocssd_io_flush(OcssdCtrl *n, OcssdRequest *req)
 {
     trace_ocssd_io_flush(req->cmd.cid);
-    ocssd_store_flush(n, true, ocssd_write_persisted, req);
+    ocssd_store_flush(n, true, ocssd_flush_done, req);
     return NVME_NO_COMPLETE;
 }
 
@@ -766,6 +896,11 @@ static uint16_t ocssd_io_rw(OcssdCtrl *n, OcssdRequest *req, bool is_write)
     if (status) {
         req->err_lba = slba;
         trace_ocssd_err_range(req->cmd.cid, slba, nlb, status);
+        return status;
+    }
+    /* Refused before its buffers are allocated, not when they are mapped. */
+    status = ocssd_check_mdts(n, req, (size_t)nlb * n->media.p.sec_size);
+    if (status) {
         return status;
     }
     req->fua = control & NVME_RW_FUA;
@@ -812,11 +947,14 @@ static uint16_t ocssd_io_vector(OcssdCtrl *n, OcssdRequest *req)
     req->nentry = OCSSD_VECTOR_NLB(cdw12) + 1;
     trace_ocssd_io_vector(req->cmd.cid, req->cmd.opcode, req->nentry,
                           le64_to_cpu(v->lbal));
-    /* A command refused as a whole fails every entry (see fail_all). */
+    /*
+     * Decision (spec digest section 7): CDW12 bits 29:6 are ignored, not
+     * refused: host software written for real drives (liblightnvm) puts
+     * its own flags there, and those drives ignored them.
+     */
     if (cdw12 & ~(OCSSD_VECTOR_FUA | OCSSD_VECTOR_LR | 0x3f)) {
-        return ocssd_io_fail_all(req, ocssd_io_invalid(req,
-                                 NVME_INVALID_FIELD, "vector command: "
-                                 "reserved bits of CDW12 (at most 64 LBAs)"));
+        trace_ocssd_io_vector_cdw12_ignored(req->cmd.cid,
+            cdw12 & ~(OCSSD_VECTOR_FUA | OCSSD_VECTOR_LR | 0x3f));
     }
     req->fua = cdw12 & OCSSD_VECTOR_FUA;
     status = ocssd_io_lba_list(n, req, le64_to_cpu(v->lbal), &req->entry);
@@ -834,6 +972,44 @@ static uint16_t ocssd_io_vector(OcssdCtrl *n, OcssdRequest *req)
         status = ocssd_io_lba_list(n, req, le64_to_cpu(v->dlbal), &req->dst);
         return status ? ocssd_io_fail_all(req, status) :
                ocssd_io_copy(n, req);
+    }
+}
+
+/*
+ * The host memory a command will need for its buffers (bounce data and
+ * metadata, per-sector entries), from its SQE alone, before it runs: what
+ * ocssd_request_charge() admits against bounce_limit.  An upper bound:
+ * a command that fails early uses less.
+ */
+uint64_t ocssd_io_bounce_size(OcssdCtrl *n, const NvmeCmd *cmd)
+{
+    const OcssdMediaParams *p = &n->media.p;
+    uint64_t sector = sizeof(OcssdIoEntry) + p->sec_size + p->md_size;
+    uint32_t cdw12 = le32_to_cpu(cmd->cdw12);
+    uint64_t nlb;
+
+    switch (cmd->opcode) {
+    case NVME_CMD_READ:
+    case NVME_CMD_WRITE:
+        nlb = (cdw12 & 0xffff) + 1;
+        if (n->mdts_bytes && nlb * p->sec_size > n->mdts_bytes) {
+            return 0;       /* refused before it allocates anything */
+        }
+        return nlb * sector;
+    case OCSSD_CMD_VECT_WRITE:
+    case OCSSD_CMD_VECT_READ:
+        return (OCSSD_VECTOR_NLB(cdw12) + 1) * sector;
+    case OCSSD_CMD_VECT_COPY:
+        return (OCSSD_VECTOR_NLB(cdw12) + 1) *
+               (sector + sizeof(OcssdIoEntry));
+    case OCSSD_CMD_VECT_RESET:
+        return (OCSSD_VECTOR_NLB(cdw12) + 1) *
+               (sizeof(OcssdIoEntry) + sizeof(OcssdChunkDescriptor));
+    case NVME_CMD_DSM:
+        return ((le32_to_cpu(cmd->cdw10) & 0xff) + 1) *
+               (sizeof(OcssdIoEntry) + sizeof(NvmeDsmRange));
+    default:
+        return 0;
     }
 }
 

@@ -293,7 +293,10 @@ static void ocssd_store_table_write_cb(void *opaque, int ret)
     OcssdCtrl *n = tw->ctrl;
 
     if (ret < 0) {
+        /* The block on the image is stale: a later pass writes it again. */
+        trace_ocssd_err_store_table_write(tw->block, ret);
         n->store.table_ret = ret;
+        set_bit(tw->block, n->store.dirty);
     }
     ocssd_store_table_write_free(tw);
     if (--n->store.table_writes == 0) {
@@ -421,8 +424,8 @@ static void ocssd_store_barriers_check(OcssdCtrl *n)
 /*
  * Make everything accepted so far durable: wait for the writes accepted
  * before now, write the chunk table, and (flush_media) flush the image.
- * Resets use flush_media=false: their table entries reach the image
- * before they complete.
+ * Every caller flushes the media today (Flush, FUA, resets, shutdown);
+ * without it the table reaches the image but not stable storage.
  */
 void ocssd_store_flush(OcssdCtrl *n, bool flush_media, OcssdStoreCb *cb,
                        void *opaque)
@@ -642,7 +645,10 @@ static bool ocssd_store_write_header(OcssdCtrl *n, Error **errp)
     return true;
 }
 
-/* Write the whole table synchronously (format, and close). */
+/*
+ * Write the dirty table blocks synchronously (format, VM stop, close).
+ * A block that fails stays dirty, like in a table pass.
+ */
 static bool ocssd_store_write_table_sync(OcssdCtrl *n, Error **errp)
 {
     OcssdStore *s = &n->store;
@@ -653,15 +659,16 @@ static bool ocssd_store_write_table_sync(OcssdCtrl *n, Error **errp)
     for (block = find_first_bit(s->dirty, s->table_blocks);
          block < s->table_blocks;
          block = find_next_bit(s->dirty, s->table_blocks, block + 1)) {
-        clear_bit(block, s->dirty);
         ocssd_store_encode_block(n, block, buf);
         ret = blk_pwrite(s->blk, s->layout.table_offset + block * TABLE_BLOCK,
                          TABLE_BLOCK, buf, 0);
         if (ret < 0) {
+            trace_ocssd_err_store_table_write(block, ret);
             error_setg_errno(errp, -ret, "ocssd: cannot write the chunk "
                              "table");
             return false;
         }
+        clear_bit(block, s->dirty);
     }
     return true;
 }
@@ -854,13 +861,25 @@ static bool ocssd_store_header_dirty(OcssdStore *s, bool dirty)
     uint32_t flags = le32_to_cpu(s->header.flags);
 
     if (s->read_only || !s->blk || !s->chunk ||
-        !!(flags & OCSSD_IMAGE_FLAG_DIRTY) == dirty) {
+        (!!(flags & OCSSD_IMAGE_FLAG_DIRTY) == dirty && !s->header_stale)) {
         return false;
     }
     flags = dirty ? flags | OCSSD_IMAGE_FLAG_DIRTY :
                     flags & ~OCSSD_IMAGE_FLAG_DIRTY;
     s->header.flags = cpu_to_le32(flags);
     return true;
+}
+
+/*
+ * After a failed header update the image's header is not what the one in
+ * memory says: the next update is written whatever it changes.
+ */
+static void ocssd_store_header_result(OcssdStore *s, int ret)
+{
+    if (ret < 0) {
+        trace_ocssd_err_store_header(ret);
+    }
+    s->header_stale = ret < 0;
 }
 
 void ocssd_store_set_dirty_flag(OcssdCtrl *n, bool dirty)
@@ -870,10 +889,14 @@ void ocssd_store_set_dirty_flag(OcssdCtrl *n, bool dirty)
     if (ocssd_store_header_dirty(s, dirty)) {
         Error *err = NULL;
 
+        int ret = -EIO;
+
         if (!ocssd_store_write_header(n, &err)) {
             error_report_err(err);
+        } else {
+            ret = blk_flush(s->blk);
         }
-        blk_flush(s->blk);
+        ocssd_store_header_result(s, ret);
     }
 }
 
@@ -903,9 +926,7 @@ static void ocssd_store_header_flushed(void *opaque, int ret)
     OcssdStore *s = &hw->ctrl->store;
     GSList *l;
 
-    if (ret < 0) {
-        trace_ocssd_err_store_header(ret);
-    }
+    ocssd_store_header_result(s, ret);
     s->header_busy = false;
     if (s->header_waiters) {
         ocssd_store_header_issue(hw->ctrl);
@@ -972,17 +993,33 @@ void ocssd_store_mark_dirty(OcssdCtrl *n, bool dirty, OcssdStoreCb *cb,
     }
 }
 
+/* A synchronous flush for ocssd_store_sync_all(); what names the data. */
+static bool ocssd_store_flush_sync(OcssdStore *s, const char *what)
+{
+    int ret = blk_flush(s->blk);
+
+    if (ret < 0) {
+        trace_ocssd_err_store_data_flush(ret);
+        error_report("ocssd: cannot flush %s to the image: %s; it stays "
+                     "marked in use (unsafe shutdown)", what, strerror(-ret));
+        return false;
+    }
+    return true;
+}
+
 /*
  * Quiesce and make everything durable (VM stop, unplug): wait for all
- * block I/O, write the whole dirty table, flush.
+ * block I/O, write the whole dirty table, flush.  False when something
+ * did not reach stable storage: the caller must then leave the image
+ * DIRTY, so that the next open counts an unsafe shutdown.
  */
-void ocssd_store_sync_all(OcssdCtrl *n)
+bool ocssd_store_sync_all(OcssdCtrl *n)
 {
     OcssdStore *s = &n->store;
     Error *err = NULL;
 
     if (!s->blk || s->read_only || !s->chunk) {
-        return;
+        return true;
     }
     blk_drain(s->blk);
     /*
@@ -990,19 +1027,22 @@ void ocssd_store_sync_all(OcssdCtrl *n)
      * flush fails the table blocks stay dirty, as in a table pass.
      */
     if (s->data_flushed != s->data_done) {
-        int ret = blk_flush(s->blk);
-
-        if (ret < 0) {
-            trace_ocssd_err_store_data_flush(ret);
-            return;
+        if (!ocssd_store_flush_sync(s, "the data")) {
+            return false;
         }
         s->data_flushed = s->data_done;
     }
     if (!ocssd_store_write_table_sync(n, &err)) {
+        error_append_hint(&err, "The image stays marked in use (unsafe "
+                          "shutdown).\n");
         error_report_err(err);
+        return false;
     }
-    blk_flush(s->blk);
+    if (!ocssd_store_flush_sync(s, "the chunk table")) {
+        return false;
+    }
     trace_ocssd_store_sync_all();
+    return true;
 }
 
 void ocssd_store_close(OcssdCtrl *n)
@@ -1012,8 +1052,9 @@ void ocssd_store_close(OcssdCtrl *n)
     OcssdBarrier *b, *bn;
     uint64_t i;
 
-    ocssd_store_sync_all(n);
-    ocssd_store_set_dirty_flag(n, false);
+    if (ocssd_store_sync_all(n)) {
+        ocssd_store_set_dirty_flag(n, false);
+    }
     QTAILQ_FOREACH_SAFE(t, &s->tickets, entry, tn) {
         unsigned j;
 

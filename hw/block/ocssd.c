@@ -110,6 +110,8 @@ static const Property ocssd_props[] = {
     DEFINE_PROP_STRING("readfail", OcssdCtrl, params.readfail),
     DEFINE_PROP_STRING("highecc", OcssdCtrl, params.highecc),
     DEFINE_PROP_UINT64("seed", OcssdCtrl, params.seed, 0),
+    DEFINE_PROP_SIZE("bounce_limit", OcssdCtrl, params.bounce_limit,
+                     OCSSD_DEFAULT_BOUNCE_LIMIT),
 };
 
 /* What `-device ocssd,help` says of each property. */
@@ -163,6 +165,8 @@ static const struct {
     { "readfail", "file of per-sector read failure probabilities" },
     { "highecc", "file of per-sector high-ECC read probabilities" },
     { "seed", "seed of the fault-injection random draws (0 = random)" },
+    { "bounce_limit", "host memory for the data of commands in flight, "
+      "bytes (at least 1 MiB); commands wait for memory beyond it" },
 };
 
 static const VMStateDescription ocssd_vmstate = {
@@ -196,6 +200,12 @@ static bool ocssd_check_params(OcssdCtrl *n, Error **errp)
     if (p->mdts < 1 || p->mdts > 12) {
         error_setg(errp, "ocssd: mdts=%u is invalid: it must be 1 to 12 "
                    "(2^mdts * 4 KiB per command)", p->mdts);
+        return false;
+    }
+    if (p->bounce_limit < OCSSD_MIN_BOUNCE_LIMIT) {
+        error_setg(errp, "ocssd: bounce_limit=%" PRIu64 " is invalid: it "
+                   "must be at least %d (1 MiB)", p->bounce_limit,
+                   OCSSD_MIN_BOUNCE_LIMIT);
         return false;
     }
     if (p->mqes < 1) {
@@ -279,8 +289,10 @@ static void ocssd_vm_state_change(void *opaque, bool running, RunState state)
         return;
     }
     blk_set_disable_request_queuing(n->store.blk, true);
-    ocssd_store_sync_all(n);
-    ocssd_store_set_dirty_flag(n, false);
+    /* What did not reach stable storage leaves the image DIRTY. */
+    if (ocssd_store_sync_all(n)) {
+        ocssd_store_set_dirty_flag(n, false);
+    }
     blk_set_disable_request_queuing(n->store.blk, false);
 }
 
@@ -331,6 +343,7 @@ static void ocssd_realize(PCIDevice *pci, Error **errp)
     n->temperature = OCSSD_DEFAULT_TEMP;
     n->start_ms = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
     QTAILQ_INIT(&n->aer_queue);
+    QTAILQ_INIT(&n->mem_waiters);
 
     if (!ocssd_init_pci(n, errp)) {
         ocssd_unrealize(pci);
@@ -355,7 +368,7 @@ static void ocssd_unrealize(PCIDevice *pci)
         n->vmstate_handler = NULL;
     }
     if (n->sq) {
-        ocssd_ctrl_reset(n);
+        ocssd_ctrl_reset_sync(n);
     }
     if (n->store.blk) {
         blk_drain(n->store.blk);
@@ -386,7 +399,7 @@ static void ocssd_reset_hold(Object *obj, ResetType type)
     if (!n->sq) {
         return;
     }
-    ocssd_ctrl_reset(n);
+    ocssd_ctrl_reset_sync(n);
     stl_le_p(&n->bar.aqa, 0);
     stq_le_p(&n->bar.asq, 0);
     stq_le_p(&n->bar.acq, 0);
@@ -396,8 +409,15 @@ OCSSD_DEFINE_RESET_HOLD(ocssd_reset_hold)
 static void ocssd_instance_init(Object *obj)
 {
     /* QOM applied the property defaults through the setter just before. */
-    OCSSD(obj)->params.media_set = 0;
+    OcssdCtrl *n = OCSSD(obj);
+
+    n->params.media_set = 0;
     ocssd_fault_add_properties(obj);
+    /* Bounce memory: in flight now, and the most there ever was. */
+    object_property_add_uint64_ptr(obj, "bounce-inflight",
+                                   &n->bounce_inflight, OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "bounce-peak", &n->bounce_peak,
+                                   OBJ_PROP_FLAG_READ);
 }
 
 static void ocssd_class_init(ObjectClass *oc, void *data)

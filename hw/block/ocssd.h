@@ -41,6 +41,13 @@ OBJECT_DECLARE_SIMPLE_TYPE(OcssdCtrl, OCSSD)
 #define OCSSD_DEFAULT_TEMP      323     /* kelvin */
 #define OCSSD_MAX_SGL_SEGMENTS  256
 
+/*
+ * Host memory for command buffers in flight (data, metadata and the
+ * per-sector entries): commands wait for memory beyond bounce_limit.
+ */
+#define OCSSD_DEFAULT_BOUNCE_LIMIT  (64 * 1024 * 1024)
+#define OCSSD_MIN_BOUNCE_LIMIT      (1024 * 1024)
+
 /* Per-request media entry limit for the standard commands (MDTS). */
 #define OCSSD_MAX_XFER_SECTORS  (1u << 20)
 
@@ -80,6 +87,7 @@ typedef struct OcssdParams {
     char        *readfail;
     char        *highecc;
     uint64_t    seed;
+    uint64_t    bounce_limit;   /* bytes of command buffers in flight */
 } OcssdParams;
 
 typedef struct OcssdCtrl OcssdCtrl;
@@ -123,6 +131,7 @@ struct OcssdRequest {
     OcssdRequestCont *aio_done;     /* when aio_pending drops to 0 */
     OcssdWriteTicket *ticket;
     void        *opaque;            /* per-command state */
+    uint64_t    bounce;             /* bytes charged at fetch */
 
     QTAILQ_ENTRY(OcssdRequest) entry_list;
 };
@@ -137,10 +146,14 @@ struct OcssdSQ {
     hwaddr      dma_addr;
     QEMUBH      *bh;
     bool        processing;         /* in its bottom half */
+    bool        orphan;             /* deleted, commands still in flight */
+    bool        mem_waiting;        /* in mem_waiters */
+    OcssdRequest *delete_req;       /* Delete I/O SQ waiting for orphan */
     OcssdRequest *reqs;
     QTAILQ_HEAD(, OcssdRequest) free_list;
     QTAILQ_HEAD(, OcssdRequest) out_list;
     QTAILQ_ENTRY(OcssdSQ) cq_entry;
+    QTAILQ_ENTRY(OcssdSQ) mem_entry;
 };
 
 struct OcssdCQ {
@@ -219,6 +232,7 @@ typedef struct OcssdStore {
     unsigned    table_writes;       /* its block writes in flight */
     int         table_ret;
     bool        header_busy;        /* a DIRTY update is in flight */
+    bool        header_stale;       /* the last header update failed */
     GSList      *header_waiters;    /* OcssdHeaderWaiter: for the next */
 } OcssdStore;
 
@@ -263,6 +277,12 @@ struct OcssdCtrl {
     uint32_t    shutdown_gen;       /* the CC.SHN in force; bumped when it
                                        changes and at reset */
     bool        start_pending;      /* CC.EN: until CSTS.RDY */
+    bool        reset_pending;      /* CC.EN cleared: until the orphans go */
+    bool        start_deferred;     /* CC.EN set while reset_pending */
+    unsigned    orphans;            /* deleted SQs not freed yet */
+    uint64_t    bounce_inflight;    /* bytes charged to requests in flight */
+    uint64_t    bounce_peak;
+    QTAILQ_HEAD(, OcssdSQ) mem_waiters; /* SQs waiting for bounce memory */
     OcssdFeatures features;
     uint16_t    temperature;
 
@@ -305,17 +325,20 @@ static inline bool ocssd_req_is_admin(OcssdRequest *req)
 extern const MemoryRegionOps ocssd_mmio_ops;
 void ocssd_ctrl_init_registers(OcssdCtrl *n);
 void ocssd_ctrl_reset(OcssdCtrl *n);
+void ocssd_ctrl_reset_done(OcssdCtrl *n);
+void ocssd_ctrl_reset_sync(OcssdCtrl *n);
 void ocssd_ctrl_free_queues(OcssdCtrl *n);
 void ocssd_request_complete(OcssdRequest *req);
 uint16_t ocssd_create_sq(OcssdCtrl *n, uint16_t sqid, uint16_t cqid,
                          hwaddr addr, uint32_t size);
 uint16_t ocssd_create_cq(OcssdCtrl *n, uint16_t cqid, uint16_t vector,
                          bool irq_enabled, hwaddr addr, uint32_t size);
-void ocssd_delete_sq(OcssdCtrl *n, uint16_t sqid);
+bool ocssd_delete_sq(OcssdCtrl *n, uint16_t sqid, OcssdRequest *waiter);
 void ocssd_delete_cq(OcssdCtrl *n, uint16_t cqid);
 void ocssd_error_log_add(OcssdCtrl *n, OcssdRequest *req);
 
 /* ocssd-dma.c */
+uint16_t ocssd_check_mdts(OcssdCtrl *n, OcssdRequest *req, size_t len);
 uint16_t ocssd_map_dptr(OcssdCtrl *n, OcssdRequest *req, size_t len);
 uint16_t ocssd_map_mptr(OcssdCtrl *n, OcssdRequest *req, size_t len);
 uint16_t ocssd_dma_to_guest(OcssdCtrl *n, QEMUSGList *qsg, const void *buf,
@@ -344,13 +367,14 @@ void ocssd_features_init(OcssdCtrl *n);
 
 /* ocssd-io.c */
 uint16_t ocssd_io_cmd(OcssdCtrl *n, OcssdRequest *req);
+uint64_t ocssd_io_bounce_size(OcssdCtrl *n, const NvmeCmd *cmd);
 void ocssd_chunk_offline(OcssdCtrl *n, uint64_t chunk, const char *why);
 void ocssd_io_request_release(OcssdRequest *req);
 
 /* ocssd-store.c */
 bool ocssd_store_open(OcssdCtrl *n, Error **errp);
 void ocssd_store_close(OcssdCtrl *n);
-void ocssd_store_sync_all(OcssdCtrl *n);
+bool ocssd_store_sync_all(OcssdCtrl *n);
 void ocssd_store_set_dirty_flag(OcssdCtrl *n, bool dirty);
 typedef void OcssdStoreCb(void *opaque, int ret);
 void ocssd_store_mark_dirty(OcssdCtrl *n, bool dirty, OcssdStoreCb *cb,

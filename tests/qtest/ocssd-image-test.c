@@ -1271,6 +1271,372 @@ static void test_reset_in_flight(void)
     drop_image(img);
 }
 
+/* ---- backend failures (blkdebug) --------------------------------------- */
+
+/* boot_blkdebug with a pid file, so that crash() can kill -9 it. */
+static QOcssd *boot_blkdebug_killable(const char *img,
+                                      const char *blkdebug_opts,
+                                      char **pidfile)
+{
+    QOcssd *o;
+
+    *pidfile = side_file(img, "pid", NULL);
+    o = qocssd_boot_cmdline("-machine q35 -pidfile %s -drive if=none,"
+                            "id=oc0,file.driver=blkdebug,"
+                            "file.image.filename=%s%s,driver=raw "
+                            "-device ocssd,drive=oc0,addr=04.0,id=oc," GEO
+                            ",mw_cunits=0", *pidfile, img, blkdebug_opts);
+    qocssd_start_io(o);
+    return o;
+}
+
+/*
+ * blkdebug rules failing I/O of iotype (with EIO) inside a window that the
+ * test opens and closes with window_toggle(): every read of the image
+ * moves blkdebug's state on by one.  An event in state 4 arms the error
+ * (blkdebug keeps it armed until a later event arms another rule), one in
+ * state 5 arms a rule that matches nothing instead.  Opening an image
+ * reads it twice (header, chunk table: states 1 -> 3), each toggle reads
+ * its first sector through qemu-io (3 -> 4 opens the window, 4 -> 5
+ * closes it).  The device's own reads would move the state too, so a
+ * test reads nothing through the device before it closes the window.
+ * match is more of the rule (",file.inject-error.0.sector=N") or "".
+ */
+static char *window_rules(const char *event, const char *iotype,
+                          const char *match)
+{
+    GString *s = g_string_new("");
+    unsigned i;
+
+    for (i = 0; i < 4; i++) {
+        g_string_append_printf(s, ",file.set-state.%u.event=read_aio,"
+                               "file.set-state.%u.state=%u,"
+                               "file.set-state.%u.new_state=%u", i, i, i + 1,
+                               i, i + 2);
+    }
+    g_string_append_printf(s, ",file.inject-error.0.event=%s,"
+                           "file.inject-error.0.state=4,"
+                           "file.inject-error.0.iotype=%s,"
+                           "file.inject-error.0.errno=5%s"
+                           ",file.inject-error.1.event=%s,"
+                           "file.inject-error.1.state=5,"
+                           "file.inject-error.1.iotype=block-status,"
+                           "file.inject-error.1.sector=%llu", event, iotype,
+                           match, event, 1ULL << 40);
+    return g_string_free(s, false);
+}
+
+static void window_toggle(QOcssd *o)
+{
+    hmp_qemu_io(o, "read 0 512");
+}
+
+/* The image's table block holding chunk, in 512-byte sectors. */
+static uint64_t table_sector(const char *img, uint64_t chunk)
+{
+    return img_entry_offset(img, chunk) / 512;
+}
+
+/* A new image, formatted (and shut down cleanly: power cycle 1). */
+static char *formatted_image(void)
+{
+    char *img = qocssd_tmp_image();
+
+    qocssd_shutdown(boot(img, GEO ",mw_cunits=0"));
+    return img;
+}
+
+/*
+ * A chunk table write the image refuses (transient): the Flush that needed
+ * it fails, without DNR, and the table block stays to be written, so the
+ * next Flush writes it; after a kill -9 the chunk is as that Flush left it.
+ */
+static void test_table_write_error(void)
+{
+    char *img = formatted_image(), *pidfile;
+    g_autofree char *match = g_strdup_printf(",file.inject-error.0.sector="
+                                             "%" PRIu64, table_sector(img, 1));
+    g_autofree char *rules = window_rules("write_aio", "write", match);
+    const ChunkWant want[] = { { 1, OCSSD_CHUNK_OPEN, 16, 0 } };
+    QOcssd *o = boot_blkdebug_killable(img, rules, &pidfile);
+
+    g_assert_cmphex(wr(o, 1, 0, 16, 1, 0), ==, 0);
+    window_toggle(o);
+    g_assert_cmphex(qocssd_flush(o, 1), ==, NVME_WRITE_FAULT);
+    g_assert_cmphex(qocssd_flush(o, 1), ==, NVME_WRITE_FAULT);
+    expect_image_chunks(img, NULL, 0);
+    window_toggle(o);
+    g_assert_cmphex(qocssd_flush(o, 1), ==, 0);
+    expect_image_chunks(img, want, ARRAY_SIZE(want));
+    crash(o, pidfile);
+
+    o = boot(img, "");
+    expect_chunks(o, want, ARRAY_SIZE(want));
+    rd_check(o, 1, 0, 16, 1);
+    expect_smart(o, 3, 1);
+    finish(o);
+    drop_image(img);
+}
+
+/*
+ * The table write that makes a reset durable fails: the image still holds
+ * the chunk's old generation, so the reset fails (Offline Chunk) and the
+ * chunk goes offline with a notification, in memory and, at the next
+ * table write, on the image.  The same through Dataset Management.
+ */
+static void test_reset_table_error(void)
+{
+    char *img = formatted_image(), *pidfile;
+    g_autofree char *match = g_strdup_printf(",file.inject-error.0.sector="
+                                             "%" PRIu64, table_sector(img, 2));
+    g_autofree char *rules = window_rules("write_aio", "write", match);
+    const ChunkWant want[] = {
+        { 2, OCSSD_CHUNK_OFFLINE, 0, 1 },
+        { 3, OCSSD_CHUNK_OFFLINE, 0, 1 },
+        { 4, OCSSD_CHUNK_FREE, 0, 1 },
+    };
+    QOcssd *o = boot_blkdebug_killable(img, rules, &pidfile);
+    uint64_t bm, l[2];
+    OcssdChunkDescriptor d[2];
+
+    g_assert_cmphex(wr(o, 2, 0, CLBA, 1, 0), ==, 0);
+    g_assert_cmphex(wr(o, 3, 0, CLBA, 1, 0), ==, 0);
+    g_assert_cmphex(wr(o, 4, 0, CLBA, 1, 0), ==, 0);
+    g_assert_cmphex(qocssd_flush(o, 1), ==, 0);
+    qocssd_aer_submit(o);
+    window_toggle(o);
+    /* The descriptors it returns show the chunk as the failure left it. */
+    l[0] = qocssd_chunk_slba(o, 2);
+    l[1] = (uint64_t)1 << 62;                   /* out of range */
+    g_assert_cmphex(qocssd_vreset(o, 1, l, 2, d, &bm), ==, OFFL);
+    g_assert_cmphex(bm, ==, 0x3);
+    g_assert_cmphex(d[0].cs, ==, OCSSD_CHUNK_OFFLINE);
+    expect_notification(o, qocssd_chunk_slba(o, 2),
+                        OCSSD_NOTIFY_ERR_UNRECOVERABLE,
+                        OCSSD_NOTIFY_MASK_CHUNK, 1);
+    g_assert_cmphex(dsm_reset(o, 3), ==, OFFL);
+    window_toggle(o);
+    g_assert_cmphex(vreset(o, 4), ==, 0);
+    g_assert_cmphex(qocssd_flush(o, 1), ==, 0);
+    expect_chunks(o, want, ARRAY_SIZE(want));
+    expect_image_chunks(img, want, ARRAY_SIZE(want));
+    crash(o, pidfile);
+
+    o = boot(img, "");
+    expect_chunks(o, want, ARRAY_SIZE(want));
+    expect_smart(o, 3, 1);
+    finish(o);
+    drop_image(img);
+}
+
+/*
+ * Flushes of the image fail for a while: a Flush fails without DNR and a
+ * later one succeeds; a FUA write, which was to be durable at completion,
+ * fails and takes its chunk offline (its write pointer had moved past
+ * data that may not be on stable storage).  Writes before the window are
+ * durable after the later Flush and a kill -9.
+ */
+static void test_flush_error(void)
+{
+    char *img = formatted_image(), *pidfile;
+    g_autofree char *rules = window_rules("flush_to_disk", "flush", "");
+    const ChunkWant want[] = {
+        { 1, OCSSD_CHUNK_OPEN, 16, 0 },
+        { 5, OCSSD_CHUNK_OFFLINE, 8, 0 },
+        { 6, OCSSD_CHUNK_OPEN, 8, 0 },
+    };
+    QOcssd *o = boot_blkdebug_killable(img, rules, &pidfile);
+
+    g_assert_cmphex(wr(o, 1, 0, 16, 1, 0), ==, 0);
+    qocssd_aer_submit(o);
+    window_toggle(o);
+    g_assert_cmphex(qocssd_flush(o, 1), ==, NVME_WRITE_FAULT);
+    g_assert_cmphex(wr(o, 5, 0, 8, 2, NVME_RW_FUA), ==, WF);
+    expect_notification(o, qocssd_chunk_slba(o, 5),
+                        OCSSD_NOTIFY_ERR_UNRECOVERABLE,
+                        OCSSD_NOTIFY_MASK_CHUNK, 1);
+    window_toggle(o);
+    g_assert_cmphex(wr(o, 6, 0, 8, 3, NVME_RW_FUA), ==, 0);
+    g_assert_cmphex(qocssd_flush(o, 1), ==, 0);
+    expect_chunks(o, want, ARRAY_SIZE(want));
+    crash(o, pidfile);
+
+    o = boot(img, "");
+    expect_chunks(o, want, ARRAY_SIZE(want));
+    rd_check(o, 1, 0, 16, 1);
+    rd_check(o, 6, 0, 8, 3);
+    expect_smart(o, 3, 1);
+    finish(o);
+    drop_image(img);
+}
+
+/*
+ * The flush at VM stop fails: the image must stay marked in use, so that
+ * the next start counts the unsafe shutdown (the table may not hold what
+ * the guest was told is written).
+ */
+static void test_stop_flush_error(void)
+{
+    char *img = formatted_image(), *pidfile;
+    g_autofree char *rules = window_rules("flush_to_disk", "flush", "");
+    QOcssd *o = boot_blkdebug_killable(img, rules, &pidfile);
+
+    g_assert_cmphex(wr(o, 1, 0, 16, 1, 0), ==, 0);
+    expect_header(img, true, 2, 0);
+    window_toggle(o);
+    qtest_qmp_assert_success(o->qts, "{'execute': 'stop'}");
+    expect_header(img, true, 2, 0);
+    crash(o, pidfile);
+
+    o = boot(img, "");
+    expect_smart(o, 3, 1);
+    finish(o);
+    drop_image(img);
+}
+
+/*
+ * Header writes the image refuses.  At a shutdown notification: CSTS.SHST
+ * still completes (the host must be able to power off), the image stays
+ * marked in use, and the next start counts an unsafe shutdown.  When the
+ * controller is enabled (marking the image in use): controller fatal
+ * status, since a crash would go uncounted; a reset and a new enable,
+ * once the header can be written, bring it up.
+ */
+static void test_header_write_error(void)
+{
+    char *img = formatted_image(), *pidfile;
+    g_autofree char *rules = window_rules("write_aio", "write",
+                                          ",file.inject-error.0.sector=0");
+    QOcssd *o = boot_blkdebug_killable(img, rules, &pidfile);
+    uint8_t id[NVME_IDENTIFY_DATA_SIZE];
+    uint32_t cc = 0;
+
+    g_assert_cmphex(wr(o, 1, 0, 16, 1, 0), ==, 0);
+    window_toggle(o);
+    shutdown_notify(o);
+    expect_header(img, true, 2, 0);
+    /* Enabled again: marking the image in use fails. */
+    qocssd_disable(o);
+    NVME_SET_CC_EN(cc, 1);
+    NVME_SET_CC_MPS(cc, ctz32(o->page_size) - 12);
+    NVME_SET_CC_IOSQES(cc, 6);
+    NVME_SET_CC_IOCQES(cc, 4);
+    qocssd_writel(o, NVME_REG_CC, cc);
+    qocssd_wait_csts(o, NVME_CSTS_FAILED, NVME_CSTS_FAILED);
+    g_assert_cmphex(qocssd_readl(o, NVME_REG_CSTS) & NVME_CSTS_READY, ==, 0);
+    window_toggle(o);
+    qocssd_disable(o);
+    qocssd_start_io(o);
+    g_assert_cmphex(qocssd_identify(o, NVME_ID_CNS_CTRL, 0, id), ==, 0);
+    rd_check(o, 1, 0, 16, 1);
+    crash(o, pidfile);
+
+    o = boot(img, "");
+    expect_smart(o, 3, 1);
+    rd_check(o, 1, 0, 16, 1);
+    finish(o);
+    drop_image(img);
+}
+
+/*
+ * The image refuses reads of a chunk's data: transient (once), the read
+ * fails with Unrecovered Read Error, without DNR, and a retry succeeds;
+ * permanent, every read of it fails.  Nothing else changes: the chunk
+ * keeps its state, and after a restart on a healthy image its data is
+ * there.
+ */
+static void test_read_error(void)
+{
+    char *img = formatted_image(), *pidfile;
+    QOcssd *o = boot(img, "");
+    g_autofree char *rules = NULL;
+    const ChunkWant want[] = { { 1, OCSSD_CHUNK_OPEN, 16, 0 } };
+    OcssdImageHeader h;
+    uint64_t sector;
+    unsigned i;
+
+    g_assert_cmphex(wr(o, 1, 0, 16, 1, 0), ==, 0);
+    qocssd_shutdown(o);
+    img_header(img, &h);
+    sector = (le64_to_cpu(h.data_offset) + 1 * CLBA * 4096) / 512;
+    rules = g_strdup_printf(",file.inject-error.0.event=read_aio,"
+                            "file.inject-error.0.sector=%" PRIu64 ","
+                            "file.inject-error.0.errno=5,"
+                            "file.inject-error.0.once=on,"
+                            "file.inject-error.1.event=read_aio,"
+                            "file.inject-error.1.sector=%" PRIu64 ","
+                            "file.inject-error.1.errno=5", sector,
+                            sector + 8 * 4096 / 512);
+    o = boot_blkdebug_killable(img, rules, &pidfile);
+    g_assert_cmphex(rd_status(o, 1, 0, 4), ==, NVME_UNRECOVERED_READ);
+    rd_check(o, 1, 0, 4, 1);
+    for (i = 0; i < 3; i++) {
+        g_assert_cmphex(rd_status(o, 1, 8, 4), ==, NVME_UNRECOVERED_READ);
+    }
+    expect_chunks(o, want, ARRAY_SIZE(want));
+    crash(o, pidfile);
+
+    o = boot(img, "");
+    expect_chunks(o, want, ARRAY_SIZE(want));
+    rd_check(o, 1, 0, 16, 1);
+    finish(o);
+    drop_image(img);
+}
+
+/*
+ * A write that closes a chunk is still in flight (held by blkdebug) when
+ * the host resets the chunk, and the image then refuses it: the write
+ * fails, but the chunk's new generation, which holds none of its data,
+ * stays free and usable; it does not go offline.
+ */
+static void test_reset_then_write_lost(void)
+{
+    char *img = formatted_image(), *pidfile;
+    OcssdImageHeader h;
+    g_autofree char *rules = NULL;
+    const ChunkWant want[] = { { 3, OCSSD_CHUNK_OPEN, 8, 1 } };
+    NvmeCmd cmds[2];
+    NvmeCqe cqe;
+    uint16_t wcid;
+    QOcssd *o;
+    unsigned i;
+
+    img_header(img, &h);
+    rules = g_strdup_printf(",file.inject-error.0.event=write_aio,"
+                            "file.inject-error.0.sector=%" PRIu64 ","
+                            "file.inject-error.0.errno=5,"
+                            "file.inject-error.0.once=on",
+                            (le64_to_cpu(h.data_offset) +
+                             3 * CLBA * 4096) / 512);
+    o = boot_blkdebug_killable(img, rules, &pidfile);
+    hmp_qemu_io(o, "break write_aio w");
+    write_cmd(o, &cmds[0], 3, 0, CLBA, 1);
+    reset_cmd(o, &cmds[1], 3);
+    wcid = qocssd_enqueue(o, 1, &cmds[0]);
+    qocssd_enqueue(o, 1, &cmds[1]);
+    qocssd_ring_sq(o, 1, o->sq[1].tail);
+    /* The reset waits for the write accepted before it. */
+    for (i = 0; i < 1000; i++) {
+        g_assert_false(qocssd_peek(o, 1, &cqe));
+    }
+    hmp_qemu_io(o, "resume w");
+    for (i = 0; i < 2; i++) {
+        qocssd_wait(o, 1, &cqe);
+        g_assert_cmphex(qocssd_cqe_status(&cqe), ==,
+                        cqe.cid == wcid ? WF : 0);
+    }
+    g_assert_cmphex(wr(o, 3, 0, 8, 2, 0), ==, 0);
+    g_assert_cmphex(qocssd_flush(o, 1), ==, 0);
+    expect_chunks(o, want, ARRAY_SIZE(want));
+    crash(o, pidfile);
+
+    o = boot(img, "");
+    expect_chunks(o, want, ARRAY_SIZE(want));
+    rd_check(o, 3, 0, 8, 2);
+    finish(o);
+    drop_image(img);
+}
+
 /* Run QTEST_QEMU_IMG with args; false if there is none. */
 static bool qemu_img(const char *const *args)
 {
@@ -2205,6 +2571,18 @@ int main(int argc, char **argv)
                    test_shutdown_superseded);
     qtest_add_func("/ocssd/image/reset-durable", test_reset_durable);
     qtest_add_func("/ocssd/image/write-error", test_write_error);
+    qtest_add_func("/ocssd/image/backend/table-write-error",
+                   test_table_write_error);
+    qtest_add_func("/ocssd/image/backend/reset-table-error",
+                   test_reset_table_error);
+    qtest_add_func("/ocssd/image/backend/flush-error", test_flush_error);
+    qtest_add_func("/ocssd/image/backend/stop-flush-error",
+                   test_stop_flush_error);
+    qtest_add_func("/ocssd/image/backend/header-write-error",
+                   test_header_write_error);
+    qtest_add_func("/ocssd/image/backend/read-error", test_read_error);
+    qtest_add_func("/ocssd/image/backend/reset-then-write-lost",
+                   test_reset_then_write_lost);
     qtest_add_func("/ocssd/image/unplug", test_unplug);
     qtest_add_func("/ocssd/image/reset-in-flight", test_reset_in_flight);
     qtest_add_func("/ocssd/image/qcow2", test_qcow2);

@@ -363,6 +363,317 @@ static void test_queue_delete_busy(void)
     finish(o);
 }
 
+/* ---- commands in flight on a slow backend -------------------------------- */
+
+/*
+ * Boot on a new image through blkdebug, whose breakpoints (hold()) keep a
+ * read in flight until the test lets it go (release()).  The image is
+ * removed at qocssd_shutdown().
+ */
+static QOcssd *boot_held(void)
+{
+    char *img = qocssd_tmp_image();
+    QOcssd *o = qocssd_boot_cmdline("-machine q35 -drive if=none,id=oc0,"
+                                    "file.driver=blkdebug,"
+                                    "file.image.filename=%s,driver=raw "
+                                    "-device ocssd,drive=oc0,addr=04.0,id=oc,"
+                                    GEO, img);
+    g_autofree uint8_t *w = g_malloc(4 * PAGE);
+
+    o->image = img;
+    qocssd_start_io(o);
+    memset(w, 0x3c, 4 * PAGE);
+    g_assert_cmphex(qocssd_write(o, 1, qocssd_chunk_slba(o, 1), 4, w, NULL,
+                                 0), ==, 0);
+    return o;
+}
+
+static void hmp_qemu_io(QOcssd *o, const char *cmd)
+{
+    g_free(qtest_hmp(o->qts, "qemu-io oc0 \"%s\"", cmd));
+}
+
+/* The next read of the image waits for release(). */
+static void hold(QOcssd *o)
+{
+    hmp_qemu_io(o, "break read_aio held");
+}
+
+static void release(QOcssd *o)
+{
+    hmp_qemu_io(o, "resume held");
+}
+
+/* A read of 4 sectors of chunk 1 into buf, queued on qid. */
+static uint16_t queue_read(QOcssd *o, uint16_t qid, uint64_t buf)
+{
+    NvmeCmd cmd;
+
+    rw_cmd(&cmd, NVME_CMD_READ, qocssd_chunk_slba(o, 1), 4);
+    qocssd_set_prp(o, &cmd, buf, 4 * PAGE);
+    return qocssd_submit(o, qid, &cmd);
+}
+
+static void fill(QOcssd *o, uint64_t addr, uint8_t byte, size_t len)
+{
+    qtest_memset(o->qts, addr, byte, len);
+}
+
+static void expect_filled(QOcssd *o, uint64_t addr, uint8_t byte, size_t len)
+{
+    g_autofree uint8_t *b = g_malloc(len);
+    size_t i;
+
+    qocssd_memread(o, addr, b, len);
+    for (i = 0; i < len; i++) {
+        if (b[i] != byte) {
+            g_error("byte %zu at 0x%" PRIx64 " is 0x%02x, expected 0x%02x",
+                    i, addr, b[i], byte);
+        }
+    }
+}
+
+/*
+ * Delete I/O SQ with a read in flight completes only once the read is
+ * done: a command may touch host memory until then, never after; its
+ * completion is not posted to the CQ.
+ */
+static void test_delete_sq_in_flight(void)
+{
+    QOcssd *o = boot_held();
+    uint64_t buf = qocssd_alloc_page(o, 4 * PAGE);
+    NvmeCmd del = { .opcode = NVME_ADM_CMD_DELETE_SQ };
+    NvmeCqe cqe;
+    unsigned i;
+
+    g_assert_cmphex(qocssd_create_ioq(o, 2, 16, 2), ==, 0);
+    fill(o, buf, 0xa5, 4 * PAGE);
+    hold(o);
+    queue_read(o, 2, buf);
+    del.cdw10 = cpu_to_le32(2);
+    qocssd_submit(o, 0, &del);
+    for (i = 0; i < 1000; i++) {
+        g_assert_false(qocssd_peek(o, 0, &cqe));
+    }
+    expect_filled(o, buf, 0xa5, 4 * PAGE);
+    release(o);
+    qocssd_wait(o, 0, &cqe);
+    g_assert_cmphex(qocssd_cqe_status(&cqe), ==, 0);
+    o->sq[2].live = false;
+    /* The read finished before: its data is there, its CQE is not. */
+    expect_filled(o, buf, 0x3c, 4 * PAGE);
+    g_assert_false(qocssd_peek(o, 2, &cqe));
+    fill(o, buf, 0x5a, 4 * PAGE);
+    g_assert_cmphex(admin_dw(o, NVME_ADM_CMD_DELETE_CQ, 0, 2, 0), ==, 0);
+    alive(o);
+    expect_filled(o, buf, 0x5a, 4 * PAGE);
+    finish(o);
+}
+
+/*
+ * CC.EN = 0 with a read in flight: CSTS.RDY reads 1 until the read is
+ * done, and once it reads 0 nothing touches host memory: neither the
+ * data buffer nor the completion queue.
+ */
+static void test_reset_in_flight(void)
+{
+    QOcssd *o = boot_held();
+    uint64_t buf = qocssd_alloc_page(o, 4 * PAGE);
+    uint64_t cq = o->cq[1].addr;
+    size_t cq_len = QOCSSD_QSIZE * 16;
+    g_autofree uint8_t *cq_before = g_malloc(cq_len);
+    g_autofree uint8_t *cq_after = g_malloc(cq_len);
+    unsigned i;
+
+    fill(o, buf, 0xa5, 4 * PAGE);
+    hold(o);
+    queue_read(o, 1, buf);
+    qocssd_memread(o, cq, cq_before, cq_len);
+    qocssd_writel(o, NVME_REG_CC, 0);
+    for (i = 0; i < 1000; i++) {
+        g_assert_cmphex(qocssd_readl(o, NVME_REG_CSTS) & NVME_CSTS_READY, ==,
+                        NVME_CSTS_READY);
+    }
+    expect_filled(o, buf, 0xa5, 4 * PAGE);
+    release(o);
+    qocssd_wait_csts(o, NVME_CSTS_READY, 0);
+    expect_filled(o, buf, 0x3c, 4 * PAGE);
+    fill(o, buf, 0x5a, 4 * PAGE);
+    qocssd_memread(o, cq, cq_after, cq_len);
+    g_assert_cmpmem(cq_after, cq_len, cq_before, cq_len);
+
+    /*
+     * A host that sets CC.EN again before CSTS.RDY reads 0: the device
+     * starts once the old commands are done.
+     */
+    qocssd_start_io(o);
+    expect_filled(o, buf, 0x5a, 4 * PAGE);
+    hold(o);
+    queue_read(o, 1, buf);
+    qocssd_writel(o, NVME_REG_CC, 0);
+    qocssd_enable(o);
+    release(o);
+    /* The read's data lands, then (in the same callback) the start. */
+    for (i = 0; i < 100000; i++) {
+        uint8_t b;
+
+        qocssd_memread(o, buf, &b, 1);
+        if (b == 0x3c) {
+            break;
+        }
+    }
+    expect_filled(o, buf, 0x3c, 4 * PAGE);
+    qocssd_wait_csts(o, NVME_CSTS_READY, NVME_CSTS_READY);
+    qocssd_read_geometry(o);
+    g_assert_cmphex(qocssd_create_ioq(o, 1, QOCSSD_QSIZE, 1), ==, 0);
+    finish(o);
+}
+
+/*
+ * Boot on a new image whose reads the block layer throttles: on the qtest
+ * accelerator the throttle runs on the virtual clock, so reads wait until
+ * the test steps it (run_throttled()).  More -device options in opts,
+ * more command line in extra.  The image is removed at qocssd_shutdown().
+ */
+static QOcssd *boot_slow(const char *opts, const char *extra)
+{
+    char *img = qocssd_tmp_image();
+    QOcssd *o = qocssd_boot_cmdline("-machine q35 %s -drive if=none,id=oc0,"
+                                    "file=%s,format=raw,"
+                                    "throttling.iops-read=100 "
+                                    "-device ocssd,drive=oc0,addr=04.0,id=oc,"
+                                    GEO ",%s", extra, img, opts);
+
+    o->image = img;
+    qocssd_start_io(o);
+    return o;
+}
+
+static void run_throttled(QOcssd *o)
+{
+    qtest_clock_step(o->qts, 100LL * 1000 * 1000 * 1000);
+}
+
+/* A -device property of the device, read over QMP. */
+static uint64_t qom_u64(QOcssd *o, const char *prop)
+{
+    QDict *rsp = qtest_qmp(o->qts, "{'execute': 'qom-get', 'arguments': "
+                           "{'path': '/machine/peripheral/oc', "
+                           "'property': %s}}", prop);
+    uint64_t val;
+
+    g_assert(qdict_haskey(rsp, "return"));
+    val = qdict_get_int(rsp, "return");
+    qobject_unref(rsp);
+    return val;
+}
+
+/* Host Read Commands of the SMART log: the reads the device has taken. */
+static uint64_t smart_reads(QOcssd *o)
+{
+    NvmeSmartLog s;
+
+    g_assert_cmphex(qocssd_get_log(o, NVME_LOG_SMART_INFO, 0xffffffff, 0,
+                                   sizeof(s), false, &s), ==, 0);
+    return le64_to_cpu(s.host_read_commands[0]);
+}
+
+/* A line of /proc/PID/status, in KiB ("VmHWM", "VmRSS"). */
+static uint64_t proc_kib(pid_t pid, const char *field)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/status", (int)pid);
+    g_autofree char *text = NULL;
+    g_autofree char *key = g_strdup_printf("\n%s:", field);
+    const char *p;
+
+    g_assert(g_file_get_contents(path, &text, NULL, NULL));
+    p = strstr(text, key);
+    g_assert(p);
+    return g_ascii_strtoull(p + strlen(key), NULL, 10);
+}
+
+/*
+ * A guest floods the device with large reads on many queues whose CQ it
+ * never drains, on a backend that holds them: the buffers of commands in
+ * flight stay under bounce_limit (the queues wait for memory), a command
+ * gives its memory back when it completes, not when its CQE is posted,
+ * and the QEMU process grows by no more than that.  Then every read
+ * completes, with its data, once the host drains the CQ.
+ */
+#define FLOOD_SQS       4
+#define FLOOD_DEPTH     64
+#define FLOOD_LIMIT     (4 * 1024 * 1024)
+
+static void test_bounce_flood(void)
+{
+    g_autofree char *pidfile = g_strdup_printf("%s/ocssd-flood-%d.pid",
+                                               g_get_tmp_dir(), getpid());
+    g_autofree char *extra = g_strdup_printf("-pidfile %s", pidfile);
+    g_autofree char *text = NULL;
+    g_autofree char *opts = g_strdup_printf("bounce_limit=%d", FLOOD_LIMIT);
+    QOcssd *o = boot_slow(opts, extra);
+    uint64_t buf = qocssd_alloc_page(o, CLBA * PAGE);
+    uint64_t hwm_before, reads_before;
+    unsigned q, i, done = 0;
+    pid_t pid;
+    NvmeCmd cmd;
+    NvmeCqe cqe;
+
+    g_assert(g_file_get_contents(pidfile, &text, NULL, NULL));
+    pid = atoi(text);
+    fill(o, buf, 0x31, CLBA * PAGE);
+    rw_cmd(&cmd, NVME_CMD_WRITE, qocssd_chunk_slba(o, 2), CLBA);
+    qocssd_set_prp(o, &cmd, buf, CLBA * PAGE);
+    g_assert_cmphex(exec(o, 1, &cmd), ==, 0);
+    fill(o, buf, 0, CLBA * PAGE);
+    g_assert_cmphex(qocssd_create_cq(o, 2, 2, 2, true), ==, 0);
+    for (q = 0; q < FLOOD_SQS; q++) {
+        g_assert_cmphex(qocssd_create_sq(o, 2 + q, 2, FLOOD_DEPTH), ==, 0);
+    }
+    /* A read of a whole chunk: 64 x (4 KiB + 16 B + its entry). */
+    rw_cmd(&cmd, NVME_CMD_READ, qocssd_chunk_slba(o, 2), CLBA);
+    qocssd_set_prp(o, &cmd, buf, CLBA * PAGE);
+    hwm_before = proc_kib(pid, "VmHWM");
+    reads_before = smart_reads(o);
+    for (q = 0; q < FLOOD_SQS; q++) {
+        for (i = 0; i < FLOOD_DEPTH - 1; i++) {
+            qocssd_enqueue(o, 2 + q, &cmd);
+        }
+        qocssd_ring_sq(o, 2 + q, o->sq[2 + q].tail);
+    }
+    /*
+     * Everything runs while the CQ (one entry) stays full: until every
+     * read was taken (the SMART log counts them) and none is in flight.
+     */
+    for (i = 0; i < 10000; i++) {
+        g_assert_cmpuint(qom_u64(o, "bounce-inflight"), <=, FLOOD_LIMIT);
+        if (smart_reads(o) == reads_before + FLOOD_SQS * (FLOOD_DEPTH - 1) &&
+            !qom_u64(o, "bounce-inflight")) {
+            break;
+        }
+        run_throttled(o);
+    }
+    g_assert_cmpuint(i, <, 10000);
+    g_assert_cmpuint(qom_u64(o, "bounce-peak"), <=, FLOOD_LIMIT);
+    g_assert_cmpuint(qom_u64(o, "bounce-peak"), >, FLOOD_LIMIT / 2);
+#ifndef __SANITIZE_ADDRESS__
+    /*
+     * 252 reads of 260 KiB were asked for: 63 MiB.  (Under ASan freed
+     * memory sits in its quarantine, so the process grows anyway.)
+     */
+    g_assert_cmpuint(proc_kib(pid, "VmHWM") - hwm_before, <,
+                     FLOOD_LIMIT / 1024 + 16 * 1024);
+#endif
+    while (done < FLOOD_SQS * (FLOOD_DEPTH - 1)) {
+        qocssd_wait(o, 2, &cqe);
+        g_assert_cmphex(qocssd_cqe_status(&cqe), ==, 0);
+        done++;
+    }
+    expect_filled(o, buf, 0x31, CLBA * PAGE);
+    unlink(pidfile);
+    finish(o);
+}
+
 /* ---- doorbells ---------------------------------------------------------- */
 
 /* Doorbells of deleted and never created queues: Invalid Doorbell Register. */
@@ -1336,6 +1647,11 @@ int main(int argc, char **argv)
                    test_queue_outside_ram);
     qtest_add_func("/ocssd/malformed/queue/delete-busy",
                    test_queue_delete_busy);
+    qtest_add_func("/ocssd/malformed/queue/delete-sq-in-flight",
+                   test_delete_sq_in_flight);
+    qtest_add_func("/ocssd/malformed/queue/reset-in-flight",
+                   test_reset_in_flight);
+    qtest_add_func("/ocssd/malformed/queue/bounce-flood", test_bounce_flood);
     qtest_add_func("/ocssd/malformed/doorbell/no-queue",
                    test_doorbell_no_queue);
     qtest_add_func("/ocssd/malformed/doorbell/past-end",

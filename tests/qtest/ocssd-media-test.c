@@ -1238,13 +1238,10 @@ static void test_vector_mixed(void)
 static void test_vector_nlb_limit(void)
 {
     char *img = new_image();
-    QOcssd *o = boot(img, GEO);
-    uint64_t l[65], bm, list;
+    QOcssd *o = boot(img, GEO ",mw_cunits=0");
+    uint64_t l[64], bm;
     g_autofree uint8_t *d = NULL, *m = NULL, *r = NULL, *rm = NULL;
-    NvmeCmd cmd;
-    NvmeCqe cqe;
-    OcssdVectorCmd *v = (OcssdVectorCmd *)&cmd;
-    unsigned i;
+    unsigned i, j;
 
     range(o, l, 5, 0, 64);
     d = mkdata(o, l, 64, 4);
@@ -1265,33 +1262,45 @@ static void test_vector_nlb_limit(void)
         check_sector(o, r + i * 4096, rm + i * 16, l[i], 4);
     }
 
-    /* 65 LBAs: CDW12 = 64 sets a reserved bit. */
-    for (i = 0; i < 65; i++) {
-        l[i] = cpu_to_le64(lba(o, 6, i % 64));
+    /*
+     * CDW12 bits 29:6 are ignored (spec digest section 7): liblightnvm
+     * puts its own flags there.  A write, a read and a reset with all of
+     * them set do what they do with them clear.
+     */
+    range(o, l, 7, 0, 8);
+    g_assert_cmphex(qocssd_vector(o, 1, OCSSD_CMD_VECT_WRITE, l, 8, d, m,
+                                  0x3fffffc0, &bm), ==, 0);
+    g_assert_cmphex(bm, ==, 0);
+    expect_chunk(o, 7, OCSSD_CHUNK_OPEN, 8, 0);
+    memset(r, 0, 8 * 4096);
+    g_assert_cmphex(qocssd_vector(o, 1, OCSSD_CMD_VECT_READ, l, 8, r, rm,
+                                  0x3fffffc0, &bm), ==, 0);
+    for (i = 0; i < 8; i++) {
+        /* d and m were made for chunk 5's LBAs: compare bytes as sent. */
+        g_assert_cmpmem(r + i * 4096, 4096, d + i * 4096, 4096);
+        g_assert_cmpmem(rm + i * 16, 16, m + i * 16, 16);
     }
-    list = qocssd_alloc(o, sizeof(l));
-    qocssd_memwrite(o, list, l, sizeof(l));
-    memset(&cmd, 0, sizeof(cmd));
-    v->opcode = OCSSD_CMD_VECT_READ;
-    v->nsid = cpu_to_le32(1);
-    v->lbal = cpu_to_le64(list);
-    v->cdw12 = cpu_to_le32(64);
-    qocssd_set_prp(o, &cmd, qocssd_alloc(o, 65 * 4096), 65 * 4096);
-    g_assert_cmphex(qocssd_exec(o, 1, &cmd, &cqe), ==, INVF);
-    /* Refused as a whole: the entries NLB names all failed. */
-    g_assert_cmphex(le32_to_cpu(cqe.result), ==, 0x1);
-    g_assert_cmphex(le32_to_cpu(cqe.dw1), ==, 0);
-    v->opcode = OCSSD_CMD_VECT_WRITE;
-    g_assert_cmphex(qocssd_exec(o, 1, &cmd, NULL), ==, INVF);
-    v->opcode = OCSSD_CMD_VECT_RESET;
-    g_assert_cmphex(qocssd_exec(o, 1, &cmd, NULL), ==, INVF);
-    /* Every other bit of CDW12 29:6 is reserved too. */
+    /*
+     * One bit at a time, as the list's single inline LBA too (NLB 0):
+     * chunk 7 to its end (bits 6-19), then chunk 8 (bits 20-29).
+     */
     for (i = 6; i < 30; i++) {
-        v->opcode = i % 2 ? OCSSD_CMD_VECT_WRITE : OCSSD_CMD_VECT_READ;
-        v->cdw12 = cpu_to_le32(1u << i | 3);
-        g_assert_cmphex(qocssd_exec(o, 1, &cmd, NULL), ==, INVF);
+        l[0] = i < 20 ? lba(o, 7, 8 + (i - 6) * 4) : lba(o, 8, (i - 20) * 4);
+        for (j = 1; j < 4; j++) {
+            l[j] = l[0] + j;
+        }
+        g_assert_cmphex(qocssd_vector(o, 1, OCSSD_CMD_VECT_WRITE, l, 4, d, m,
+                                      1u << i, &bm), ==, 0);
+        g_assert_cmphex(qocssd_vector(o, 1, OCSSD_CMD_VECT_READ, l, 1, r,
+                                      rm, 1u << i, &bm), ==, 0);
+        g_assert_cmpmem(r, 4096, d, 4096);
     }
-    expect_chunk(o, 6, OCSSD_CHUNK_FREE, 0, 0);
+    expect_chunk(o, 7, OCSSD_CHUNK_CLOSED, CLBA, 0);
+    expect_chunk(o, 8, OCSSD_CHUNK_OPEN, 40, 0);
+    l[0] = lba(o, 7, 0);
+    g_assert_cmphex(qocssd_vector(o, 1, OCSSD_CMD_VECT_RESET, l, 1, NULL,
+                                  NULL, 0x3fffffc0, &bm), ==, 0);
+    expect_chunk(o, 7, OCSSD_CHUNK_FREE, 0, 1);
     /* FUA (bit 30) and Limited Retry (bit 31) are not. */
     range(o, l, 6, 0, 4);
     g_assert_cmphex(qocssd_vector(o, 1, OCSSD_CMD_VECT_WRITE, l, 4, d, m,
@@ -2203,6 +2212,184 @@ static void test_next_unit_zeroes(void)
     finish(o, img);
 }
 
+/*
+ * High ECC is a success with information, never a failure's cover: a
+ * read whose first sector needed high ECC and a later one failed reports
+ * the failure, for standard reads (there the data of the failed sector
+ * would be zeroes a host takes for data) and for vector reads and copies
+ * (bitmap: both entries).  High ECC is reported when nothing failed.
+ */
+static void test_high_ecc_precedence(void)
+{
+    char *img = new_image();
+    QOcssd *o = boot(img, GEO ",mw_cunits=0");
+    g_autofree uint8_t *d = g_malloc(128 * 4096), *m = g_malloc(128 * 16);
+    uint64_t l[2], src[8], dst[8], bm;
+
+    g_assert_cmphex(wr(o, lba(o, 0, 0), 8, 1), ==, 0);
+    g_assert_cmphex(qocssd_set_features(o, OCSSD_FEAT_MEDIA_FEEDBACK,
+                                        OCSSD_MEDIA_FEEDBACK_HECC |
+                                        OCSSD_MEDIA_FEEDBACK_VHECC, NULL),
+                    ==, 0);
+    set_dulbe(o, true);
+
+    /* Standard: high ECC at 0, unwritten at 8. */
+    inject(o, "inject-high-ecc", lba(o, 0, 0));
+    g_assert_cmphex(qocssd_read(o, 1, lba(o, 0, 0), 12, d, m, 0), ==, DULB);
+    /* ...high ECC at 0, a read failure at 5. */
+    inject(o, "inject-high-ecc", lba(o, 0, 0));
+    inject(o, "inject-read-error", lba(o, 0, 5));
+    g_assert_cmphex(qocssd_read(o, 1, lba(o, 0, 0), 8, d, m, 0), ==,
+                    NVME_UNRECOVERED_READ | NVME_DNR);
+    /* ...high ECC alone. */
+    inject(o, "inject-high-ecc", lba(o, 0, 3));
+    g_assert_cmphex(qocssd_read(o, 1, lba(o, 0, 0), 8, d, m, 0), ==,
+                    OCSSD_HIGH_ECC);
+
+    /* Vector read: high ECC first, unwritten second. */
+    l[0] = lba(o, 0, 1);
+    l[1] = lba(o, 0, 9);
+    inject(o, "inject-high-ecc", l[0]);
+    g_assert_cmphex(qocssd_vector(o, 1, OCSSD_CMD_VECT_READ, l, 2, d, m, 0,
+                                  &bm), ==, DULB);
+    g_assert_cmphex(bm, ==, 0x3);
+    check_sector(o, d, m, l[0], 1);
+
+    /*
+     * Vector copy: a high-ECC source first (its destination chunk takes
+     * the copy), a failing source later (its destination chunk's share
+     * fails with it).
+     */
+    range(o, src, 0, 0, 8);
+    range(o, dst, 1, 0, 4);
+    range(o, dst + 4, 2, 0, 4);
+    inject(o, "inject-high-ecc", src[0]);
+    inject(o, "inject-read-error", src[4]);
+    g_assert_cmphex(qocssd_vcopy(o, 1, src, dst, 8, &bm), ==,
+                    NVME_UNRECOVERED_READ | NVME_DNR);
+    g_assert_cmphex(bm, ==, 0xf1);
+    expect_chunk(o, 1, OCSSD_CHUNK_OPEN, 4, 0);
+
+    /* A standard read of a whole chunk, all unwritten (chunk 3 is free). */
+    g_assert_cmphex(qocssd_read(o, 1, lba(o, 3, 0), CLBA, d, m, 0), ==,
+                    DULB);
+    finish(o, img);
+}
+
+/*
+ * A standard read of more than 64 unwritten sectors with DULBE set: each
+ * entry fails, and the bitmap (vector commands only, 64 bits) is not
+ * shifted past its width (UBSan checks that in the sanitizer builds).
+ */
+static void test_read_dulbe_long(void)
+{
+    char *img = new_image();
+    QOcssd *o = boot(img, "num_grp=1,num_pu=1,num_chk=2,clba=256,"
+                     "mw_cunits=0");
+    g_autofree uint8_t *d = g_malloc(128 * 4096);
+    NvmeCqe cqe;
+    NvmeCmd cmd;
+    NvmeRwCmd *rw = (NvmeRwCmd *)&cmd;
+
+    set_dulbe(o, true);
+    g_assert_cmphex(qocssd_read(o, 1, lba(o, 1, 0), 128, d, NULL, 0), ==,
+                    DULB);
+    g_assert_cmphex(wr(o, lba(o, 0, 0), 64, 1), ==, 0);
+    /* Written 0-63, unwritten 64-127: the CQE's dword 0 stays 0. */
+    memset(&cmd, 0, sizeof(cmd));
+    rw->opcode = NVME_CMD_READ;
+    rw->nsid = cpu_to_le32(1);
+    rw->slba = cpu_to_le64(lba(o, 0, 0));
+    rw->nlb = cpu_to_le16(127);
+    qocssd_set_prp(o, &cmd, qocssd_alloc(o, 128 * 4096), 128 * 4096);
+    g_assert_cmphex(qocssd_exec(o, 1, &cmd, &cqe), ==, DULB);
+    g_assert_cmphex(le32_to_cpu(cqe.result), ==, 0);
+    g_assert_cmphex(le32_to_cpu(cqe.dw1), ==, 0);
+    finish(o, img);
+}
+
+/*
+ * Vector Copy whose every destination fails by injection: the failure
+ * takes effect as it does on a Vector Write with the same injection: an
+ * early close closes the destination chunk where its WP was, a Write
+ * Next Unit failure consumes the unit (read back as zeroes).
+ */
+static void test_copy_injected_destinations(void)
+{
+    char *img = new_image();
+    QOcssd *o = boot(img, GEO ",mw_cunits=0");
+    g_autofree uint8_t *d = NULL, *m = NULL;
+    uint64_t src[4], dst[4], bm;
+    OcssdChunkDescriptor via_write, via_copy;
+    static const struct {
+        const char *prop;
+        uint16_t status;
+    } kinds[] = {
+        { "inject-write-error", OCSSD_CHUNK_EARLY_CLOSE | NVME_DNR },
+        { "inject-write-next-unit", OCSSD_WRITE_NEXT_UNIT | NVME_DNR },
+    };
+    unsigned k;
+
+    range(o, src, 0, 0, 4);
+    d = mkdata(o, src, 4, 1);
+    m = mkmeta(o, src, 4, 1);
+    g_assert_cmphex(wr(o, src[0], 4, 1), ==, 0);
+    for (k = 0; k < ARRAY_SIZE(kinds); k++) {
+        uint64_t wchunk = 2 + 2 * k, cchunk = 3 + 2 * k;
+
+        /* The same injection on a Vector Write... */
+        range(o, dst, wchunk, 0, 4);
+        inject(o, kinds[k].prop, dst[0]);
+        g_assert_cmphex(qocssd_vector(o, 1, OCSSD_CMD_VECT_WRITE, dst, 4, d,
+                                      m, 0, &bm), ==, kinds[k].status);
+        g_assert_cmphex(bm, ==, 0xf);
+        /* ...and on a Vector Copy. */
+        range(o, dst, cchunk, 0, 4);
+        inject(o, kinds[k].prop, dst[0]);
+        g_assert_cmphex(qocssd_vcopy(o, 1, src, dst, 4, &bm), ==,
+                        kinds[k].status);
+        g_assert_cmphex(bm, ==, 0xf);
+        g_assert_cmphex(qocssd_chunk_info(o, wchunk, &via_write), ==, 0);
+        g_assert_cmphex(qocssd_chunk_info(o, cchunk, &via_copy), ==, 0);
+        g_assert_cmphex(via_copy.cs, ==, via_write.cs);
+        g_assert_cmpuint(le64_to_cpu(via_copy.wp), ==,
+                         le64_to_cpu(via_write.wp));
+    }
+    expect_chunk(o, 3, OCSSD_CHUNK_CLOSED, 0, 0);
+    expect_chunk(o, 5, OCSSD_CHUNK_OPEN, 4, 0);
+    rd_zero(o, lba(o, 5, 0), 4);
+    finish(o, img);
+}
+
+/*
+ * A chunk going offline leaves the wear statistics and moves the band
+ * average +- WIT: the chunks that leave the band with it are notified
+ * then, not at some later reset.  WIT 1: chunk 1 at 2 resets, chunk 0
+ * at 16 (average 18/16: chunk 1 inside); chunk 0 goes offline (average
+ * 2/15: chunk 1 above the band).
+ */
+static void test_notify_offline_moves_band(void)
+{
+    char *img = new_image();
+    QOcssd *o = boot(img, GEO ",wit=1,multiple_resets=on");
+    OcssdChunkNotification log[OCSSD_NOTIFY_LOG_ENTRIES];
+    unsigned i;
+
+    g_assert_cmphex(vreset1(o, 1), ==, 0);
+    g_assert_cmphex(vreset1(o, 1), ==, 0);
+    for (i = 0; i < 16; i++) {
+        g_assert_cmphex(vreset1(o, 0), ==, 0);
+    }
+    g_assert_cmphex(qocssd_get_log(o, OCSSD_LOG_CHUNK_NOTIFICATION, 1, 0,
+                                   sizeof(log), false, log), ==, 0);
+    inject(o, "inject-offline", lba(o, 0, 0));
+    expect_notified(o, lba(o, 0, 0), OCSSD_NOTIFY_ERR_UNRECOVERABLE,
+                    OCSSD_NOTIFY_MASK_CHUNK);
+    expect_notified(o, lba(o, 1, 0), OCSSD_NOTIFY_WLI,
+                    OCSSD_NOTIFY_MASK_CHUNK);
+    finish(o, img);
+}
+
 /* Flush: every completed write is on the image afterwards. */
 static void test_flush(void)
 {
@@ -2303,6 +2490,13 @@ int main(int argc, char **argv)
     qtest_add_func("/ocssd/media/notify/log-full", test_notify_log_full);
     qtest_add_func("/ocssd/media/injected-failures", test_injected_failures);
     qtest_add_func("/ocssd/media/next-unit-zeroes", test_next_unit_zeroes);
+    qtest_add_func("/ocssd/media/high-ecc-precedence",
+                   test_high_ecc_precedence);
+    qtest_add_func("/ocssd/media/read/dulbe-long", test_read_dulbe_long);
+    qtest_add_func("/ocssd/media/copy-injected-destinations",
+                   test_copy_injected_destinations);
+    qtest_add_func("/ocssd/media/notify/offline-moves-band",
+                   test_notify_offline_moves_band);
     qtest_add_func("/ocssd/media/flush", test_flush);
     qtest_add_func("/ocssd/media/io-bad-nsid", test_io_bad_nsid);
     return g_test_run();

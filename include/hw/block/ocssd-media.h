@@ -131,6 +131,12 @@ typedef struct OcssdIoEntry {
     uint64_t    sector;         /* sector index in the data region */
     uint16_t    status;         /* NVME_SUCCESS or why this entry failed */
     bool        zeroes;         /* a read that returns zeroes (unwritten) */
+    /*
+     * A write: the chunk's erase count when the write was accepted, so
+     * that a failure found later is pinned on that generation of the
+     * chunk, not on one a reset started since.
+     */
+    uint32_t    gen;
 } OcssdIoEntry;
 
 /* Geometry and addresses. */

@@ -166,10 +166,17 @@ static void qocssd_queue_init(QOcssd *o, QOcssdQueue *q, uint16_t size,
 
 void qocssd_start(QOcssd *o)
 {
-    uint32_t cc = 0;
-
     qocssd_map(o);
     qocssd_disable(o);
+    qocssd_enable(o);
+    /* As a host does: poll CSTS.RDY (the device may update its image). */
+    qocssd_wait_csts(o, NVME_CSTS_READY, NVME_CSTS_READY);
+}
+
+void qocssd_enable(QOcssd *o)
+{
+    uint32_t cc = 0;
+
     memset(o->sq, 0, sizeof(o->sq));
     memset(o->cq, 0, sizeof(o->cq));
     qocssd_queue_init(o, &o->sq[0], QOCSSD_QSIZE, 64);
@@ -183,8 +190,6 @@ void qocssd_start(QOcssd *o)
     NVME_SET_CC_IOSQES(cc, 6);
     NVME_SET_CC_IOCQES(cc, 4);
     qocssd_writel(o, NVME_REG_CC, cc);
-    /* As a host does: poll CSTS.RDY (the device may update its image). */
-    qocssd_wait_csts(o, NVME_CSTS_READY, NVME_CSTS_READY);
 }
 
 void qocssd_wait_csts(QOcssd *o, uint32_t mask, uint32_t want)
@@ -202,10 +207,14 @@ void qocssd_wait_csts(QOcssd *o, uint32_t mask, uint32_t want)
             want, mask);
 }
 
+/*
+ * CC.EN = 0, and wait for CSTS.RDY = 0 as a host does: the device holds it
+ * until no command of the old queues can touch host memory.
+ */
 void qocssd_disable(QOcssd *o)
 {
     qocssd_writel(o, NVME_REG_CC, 0);
-    g_assert_cmphex(qocssd_readl(o, NVME_REG_CSTS) & NVME_CSTS_READY, ==, 0);
+    qocssd_wait_csts(o, NVME_CSTS_READY, 0);
 }
 
 void qocssd_start_io(QOcssd *o)

@@ -85,6 +85,8 @@ void qocssd_ring_cq(QOcssd *o, uint16_t qid, uint32_t head);
 
 /* Bring-up: admin queues of QOCSSD_QSIZE, CC.MPS from page_size, CC.EN. */
 void qocssd_start(QOcssd *o);
+/* New admin queues and CC.EN = 1, without waiting for CSTS.RDY. */
+void qocssd_enable(QOcssd *o);
 void qocssd_disable(QOcssd *o);
 /* Poll CSTS until (CSTS & mask) == want (bounded; fails the test). */
 void qocssd_wait_csts(QOcssd *o, uint32_t mask, uint32_t want);
