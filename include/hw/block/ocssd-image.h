@@ -69,7 +69,7 @@ typedef struct QEMU_PACKED OcssdImageHeader {
     uint64_t    power_cycles;
     uint64_t    unsafe_shutdowns;
     uint8_t     rsvd192[3900];
-    uint32_t    header_crc;     /* CRC32C of the header with this field 0 */
+    uint32_t    header_crc;     /* CRC32C of bytes 0-4091 (all before it) */
 } OcssdImageHeader;
 
 /* A chunk table entry, 32 bytes, each with its own checksum. */
