@@ -131,16 +131,6 @@ static uint16_t ocssd_async_event_request(OcssdCtrl *n, OcssdRequest *req)
     return NVME_NO_COMPLETE;
 }
 
-void ocssd_chunk_notify(OcssdCtrl *n, uint64_t lba, uint16_t state,
-                        uint8_t mask, uint16_t nlb)
-{
-    trace_ocssd_chunk_notify(lba, state, mask);
-    ocssd_notify_add(&n->media.notify, lba, OCSSD_NSID, state, mask, nlb);
-    ocssd_aer_enqueue(n, NVME_AER_TYPE_VENDOR_SPECIFIC,
-                      OCSSD_AER_INFO_CHUNK_NOTIFICATION,
-                      OCSSD_LOG_CHUNK_NOTIFICATION);
-}
-
 /* ---- queues ---------------------------------------------------------- */
 
 static uint16_t ocssd_admin_create_cq(OcssdCtrl *n, OcssdRequest *req)

@@ -315,36 +315,7 @@ static void ocssd_io_inject_read(OcssdCtrl *n, OcssdRequest *req,
     }
 }
 
-/* ---- chunks going offline ---------------------------------------------- */
-
-/* Notify every chunk whose wear index has left the band average +- WIT. */
-static void ocssd_io_wli_notify(OcssdCtrl *n)
-{
-    uint64_t chunk;
-
-    while (ocssd_media_wli_event(&n->media, &chunk)) {
-        ocssd_chunk_notify(n, ocssd_chunk_slba(&n->media, chunk),
-                           OCSSD_NOTIFY_WLI, OCSSD_NOTIFY_MASK_CHUNK, 0);
-    }
-}
-
-/*
- * A chunk fails (digest section 4: any state -> OFFLINE), with its notice.
- * It leaves the wear statistics, which moves the average: the chunks that
- * move out of the band average +- WIT with it are notified now.
- */
-void ocssd_chunk_offline(OcssdCtrl *n, uint64_t chunk, const char *why)
-{
-    OcssdMedia *m = &n->media;
-
-    trace_ocssd_chunk_offline(chunk, why);
-    ocssd_media_set_offline(m, chunk);
-    ocssd_store_chunk_changed(n, chunk);
-    ocssd_chunk_notify(n, ocssd_chunk_slba(m, chunk),
-                       OCSSD_NOTIFY_ERR_UNRECOVERABLE, OCSSD_NOTIFY_MASK_CHUNK,
-                       0);
-    ocssd_io_wli_notify(n);
-}
+/* ---- writes the image lost -------------------------------------------- */
 
 /*
  * The image did not take a write, or could not make it durable when the
@@ -708,7 +679,7 @@ static void ocssd_reset_entry(OcssdCtrl *n, OcssdIoEntry *e)
     ocssd_media_reset(m, chunk);
     e->gen = m->chunk[chunk].erase_count;
     trace_ocssd_chunk_reset(chunk, state, m->chunk[chunk].wli);
-    ocssd_io_wli_notify(n);
+    ocssd_chunk_wli_notify(n);
     ocssd_store_chunk_reset(n, chunk);
 }
 

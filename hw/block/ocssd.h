@@ -7,6 +7,8 @@
  *   ocssd-dma.c     PRP/SGL mapping and data transfer (one path for all)
  *   ocssd-admin.c   admin commands, features, log pages, async events
  *   ocssd-io.c      NVM and Open-Channel vector I/O commands
+ *   ocssd-chunk-events.c  chunks going offline, wear notices, the
+ *                   Chunk Notification log and its event
  *   ocssd-store.c   the image on the BlockBackend: format, load, persist
  *   ocssd-fault.c   fault injection (files, probabilities, runtime)
  *   ocssd-media.c   the chunk rules (pure, unit tested)
@@ -360,15 +362,18 @@ uint16_t ocssd_admin_cmd(OcssdCtrl *n, OcssdRequest *req);
 void ocssd_aer_enqueue(OcssdCtrl *n, uint8_t type, uint8_t info,
                        uint8_t log_page);
 void ocssd_aer_drop_outstanding(OcssdCtrl *n);
-void ocssd_chunk_notify(OcssdCtrl *n, uint64_t lba, uint16_t state,
-                        uint8_t mask, uint16_t nlb);
 void ocssd_identify_init(OcssdCtrl *n);
 void ocssd_features_init(OcssdCtrl *n);
+
+/* ocssd-chunk-events.c */
+void ocssd_chunk_notify(OcssdCtrl *n, uint64_t lba, uint16_t state,
+                        uint8_t mask, uint16_t nlb);
+void ocssd_chunk_offline(OcssdCtrl *n, uint64_t chunk, const char *why);
+void ocssd_chunk_wli_notify(OcssdCtrl *n);
 
 /* ocssd-io.c */
 uint16_t ocssd_io_cmd(OcssdCtrl *n, OcssdRequest *req);
 uint64_t ocssd_io_bounce_size(OcssdCtrl *n, const NvmeCmd *cmd);
-void ocssd_chunk_offline(OcssdCtrl *n, uint64_t chunk, const char *why);
 void ocssd_io_request_release(OcssdRequest *req);
 
 /* ocssd-store.c */
