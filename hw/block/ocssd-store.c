@@ -773,6 +773,8 @@ static bool ocssd_store_load(OcssdCtrl *n, int64_t len, Error **errp)
      * The table in pieces of TABLE_READ_BYTES: a bounded buffer, and
      * requests far below the block layer's limit at any geometry.
      */
+    QEMU_BUILD_BUG_ON((uint64_t)OCSSD_MAX_CHUNKS * OCSSD_IMAGE_TABLE_ENTRY >
+                      BDRV_REQUEST_MAX_BYTES);
     table = g_malloc(TABLE_READ_BYTES);
     for (first = 0; first < n->media.nchunks; first += count) {
         count = MIN(TABLE_READ_BYTES / OCSSD_IMAGE_TABLE_ENTRY,
