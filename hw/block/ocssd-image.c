@@ -235,22 +235,40 @@ bool ocssd_image_chunk_decode(const OcssdImageChunk *e,
     return ocssd_media_chunk_check(p, c, errp);
 }
 
+/*
+ * Decode count table entries, those of chunks first .. first + count - 1,
+ * into m (a table read in pieces; ocssd_media_recount() after the last).
+ */
+bool ocssd_image_table_decode_part(const void *entries, OcssdMedia *m,
+                                   uint64_t first, uint64_t count,
+                                   Error **errp)
+{
+    const OcssdImageChunk *e = entries;
+    uint64_t i;
+
+    assert(first <= m->nchunks && count <= m->nchunks - first);
+    for (i = 0; i < count; i++) {
+        uint64_t chunk = first + i;
+
+        if (!ocssd_image_chunk_decode(&e[i], &m->p, &m->chunk[chunk],
+                                      errp)) {
+            OcssdAddr a;
+
+            ocssd_chunk_addr(m, chunk, &a);
+            error_prepend(errp, "ocssd image chunk table entry %" PRIu64
+                          " (grp %" PRIu32 " pu %" PRIu32 " chk %" PRIu32
+                          "): ", chunk, a.grp, a.pu, a.chk);
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Decode a whole table (m->nchunks entries) into m and recount. */
 bool ocssd_image_table_decode(const void *table, OcssdMedia *m, Error **errp)
 {
-    const OcssdImageChunk *e = table;
-    uint64_t i;
-
-    for (i = 0; i < m->nchunks; i++) {
-        if (!ocssd_image_chunk_decode(&e[i], &m->p, &m->chunk[i], errp)) {
-            OcssdAddr a;
-
-            ocssd_chunk_addr(m, i, &a);
-            error_prepend(errp, "ocssd image chunk table entry %" PRIu64
-                          " (grp %" PRIu32 " pu %" PRIu32 " chk %" PRIu32
-                          "): ", i, a.grp, a.pu, a.chk);
-            return false;
-        }
+    if (!ocssd_image_table_decode_part(table, m, 0, m->nchunks, errp)) {
+        return false;
     }
     ocssd_media_recount(m);
     return true;

@@ -45,8 +45,7 @@ static uint8_t field_bits(uint64_t count)
 
 bool ocssd_media_params_check(const OcssdMediaParams *p, Error **errp)
 {
-    unsigned bits;
-    uint64_t nchunks, bytes;
+    uint64_t nchunks;
 
     if (p->num_grp < 1 || p->num_grp > UINT16_MAX) {
         error_setg(errp, "num_grp=%" PRIu32 " is invalid: groups must be "
@@ -118,6 +117,22 @@ bool ocssd_media_params_check(const OcssdMediaParams *p, Error **errp)
                    "times) must not be below trdt, twrt and tcrst (typical)");
         return false;
     }
+    return ocssd_media_check_limits(p, errp);
+}
+
+/*
+ * The size limits of a geometry, the one place the device (properties
+ * and image headers) and ocssd-img check them: the LBA fields must fit
+ * the namespace size, the data and metadata a QEMU block device, and the
+ * chunks the memory the device keeps for them (OCSSD_MAX_CHUNKS).  Pure
+ * arithmetic, so it runs before anything is allocated or written.
+ */
+bool ocssd_media_check_limits(const OcssdMediaParams *p, Error **errp)
+{
+    uint64_t nchunks = (uint64_t)p->num_grp * p->num_pu * p->num_chk;
+    uint64_t bytes;
+    unsigned bits;
+
     bits = field_bits(p->num_grp) + field_bits(p->num_pu) +
            field_bits(p->num_chk) + field_bits(p->clba);
     if (bits > 63) {
@@ -133,6 +148,20 @@ bool ocssd_media_params_check(const OcssdMediaParams *p, Error **errp)
         error_setg(errp, "the geometry's capacity overflows: %" PRIu64
                    " chunks of %" PRIu32 " sectors of %" PRIu32 "+%" PRIu32
                    " bytes", nchunks, p->clba, p->sec_size, p->md_size);
+        return false;
+    }
+    /*
+     * (nchunks is exact: the fields take at most 63 bits together.)  Every
+     * parallel unit has a chunk, so this bounds the per-PU state too.
+     */
+    if (nchunks > OCSSD_MAX_CHUNKS) {
+        error_setg(errp, "num_grp=%" PRIu32 " x num_pu=%" PRIu32 " x "
+                   "num_chk=%" PRIu32 " = %" PRIu64 " chunks is too many: "
+                   "at most %u (2^24) chunks are supported, as the device "
+                   "keeps every chunk's state in memory (about 1 GiB at the "
+                   "limit); lower num_grp, num_pu or num_chk (a larger clba "
+                   "keeps the capacity)", p->num_grp, p->num_pu, p->num_chk,
+                   nchunks, OCSSD_MAX_CHUNKS);
         return false;
     }
     return true;

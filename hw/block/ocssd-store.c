@@ -745,12 +745,16 @@ static bool ocssd_store_format(OcssdCtrl *n, Error **errp)
     return true;
 }
 
+/* The chunk table is read in pieces of this many bytes (whole blocks). */
+#define TABLE_READ_BYTES    (256 * TABLE_BLOCK)
+
 /* An existing image: check everything before writing anything. */
 static bool ocssd_store_load(OcssdCtrl *n, int64_t len, Error **errp)
 {
     OcssdStore *s = &n->store;
     OcssdMediaParams p;
     g_autofree uint8_t *table = NULL;
+    uint64_t first, count;
     int ret;
 
     if (len < OCSSD_IMAGE_HEADER_SIZE) {
@@ -772,17 +776,33 @@ static bool ocssd_store_load(OcssdCtrl *n, int64_t len, Error **errp)
     }
     ocssd_image_layout(&p, &s->layout);
     ocssd_media_init(&n->media, &p);
-    table = g_malloc(s->layout.table_size);
-    ret = blk_pread(s->blk, s->layout.table_offset, s->layout.table_size,
-                    table, 0);
-    if (ret < 0) {
-        error_setg_errno(errp, -ret, "ocssd: cannot read the chunk table");
-        return false;
+    /*
+     * The table in pieces of TABLE_READ_BYTES: a bounded buffer, and
+     * requests far below the block layer's limit at any geometry.
+     */
+    QEMU_BUILD_BUG_ON((uint64_t)OCSSD_MAX_CHUNKS * OCSSD_IMAGE_TABLE_ENTRY >
+                      BDRV_REQUEST_MAX_BYTES);
+    table = g_malloc(TABLE_READ_BYTES);
+    for (first = 0; first < n->media.nchunks; first += count) {
+        count = MIN(TABLE_READ_BYTES / OCSSD_IMAGE_TABLE_ENTRY,
+                    n->media.nchunks - first);
+        ret = blk_pread(s->blk, s->layout.table_offset +
+                        first * OCSSD_IMAGE_TABLE_ENTRY,
+                        ROUND_UP(count * OCSSD_IMAGE_TABLE_ENTRY, TABLE_BLOCK),
+                        table, 0);
+        if (ret < 0) {
+            error_setg_errno(errp, -ret, "ocssd: cannot read the chunk "
+                             "table");
+            return false;
+        }
+        if (!ocssd_image_table_decode_part(table, &n->media, first, count,
+                                           errp)) {
+            error_prepend(errp, "ocssd: refusing the image (left "
+                          "unchanged): ");
+            return false;
+        }
     }
-    if (!ocssd_image_table_decode(table, &n->media, errp)) {
-        error_prepend(errp, "ocssd: refusing the image (left unchanged): ");
-        return false;
-    }
+    ocssd_media_recount(&n->media);
     if (!ocssd_fault_load_files(n, errp)) {
         return false;
     }

@@ -131,7 +131,8 @@ static const struct {
     { "aerl", "asynchronous event request limit, 0's based (0-255)" },
     { "num_grp", "groups (1-65535) [media]" },
     { "num_pu", "parallel units per group (1-65535) [media]" },
-    { "num_chk", "chunks per parallel unit [media]" },
+    { "num_chk", "chunks per parallel unit; num_grp x num_pu x num_chk "
+      "<= 16777216 [media]" },
     { "clba", "sectors per chunk [media]" },
     { "sec_size", "sector size in bytes: 512 or 4096 [media]" },
     { "md_size", "out-of-band metadata bytes per sector (0-64) [media]" },

@@ -5,7 +5,8 @@
  * Flush, FUA writes, a VM stop, CC.SHN, or with writes still in flight):
  * data, metadata, the chunk table, the header's DIRTY flag and counters;
  * which images and properties the device refuses (always leaving the file
- * byte-identical, as does ocssd-img check); read-only drives; qcow2 and
+ * byte-identical, as does ocssd-img check), geometries past the size
+ * limit included, at realize and at device_add; read-only drives; qcow2 and
  * 512-byte-sector images; sparse 4 TiB images; overlapping writes across
  * a chunk reset; and every fault-injection mode with its status and its
  * chunk notification.  ocssd-media-test.c has the statuses of the
@@ -1853,6 +1854,60 @@ static void entry_value(const char *img, uint64_t arg)
 #define ENT(chunk, what, val) \
     ((uint64_t)(chunk) << 48 | (uint64_t)(what) << 40 | (val))
 
+/*
+ * Geometries at and past the size limit (OCSSD_MAX_CHUNKS = 2^24 chunks):
+ * num_grp, num_pu, num_chk, clba, ws_min, ws_opt, sec_size, md_size.
+ */
+static const uint32_t limit_geo[][8] = {
+    { 97, 257, 673, 16, 4, 8, 4096, 16 },     /* 2^24 + 1 chunks */
+    { 1, 1, (1u << 24) + 1, 16, 4, 8, 4096, 16 },
+    { 65535, 65535, 1, 1, 1, 1, 512, 0 },     /* the header */
+    { 256, 256, 256, 16, 4, 8, 4096, 16 },    /* 2^24 chunks: the limit */
+};
+
+/*
+ * A consistent header (sealed, layout fields following the geometry) for
+ * limit_geo[arg] on the small image: the geometry limit, not the layout
+ * or the file size, must be what refuses it.
+ */
+static void header_geo(const char *img, uint64_t arg)
+{
+    const uint32_t *g = limit_geo[arg];
+    uint64_t nchunks = (uint64_t)g[0] * g[1] * g[2];
+    uint64_t nsectors = nchunks * g[3];
+    OcssdImageHeader h;
+
+    img_header(img, &h);
+    h.num_grp = cpu_to_le32(g[0]);
+    h.num_pu = cpu_to_le32(g[1]);
+    h.num_chk = cpu_to_le32(g[2]);
+    h.clba = cpu_to_le32(g[3]);
+    h.ws_min = cpu_to_le32(g[4]);
+    h.ws_opt = cpu_to_le32(g[5]);
+    h.sec_size = cpu_to_le32(g[6]);
+    h.md_size = cpu_to_le32(g[7]);
+    h.table_offset = cpu_to_le64(4096);
+    h.table_size = cpu_to_le64(ROUND_UP(nchunks * 32, 4096));
+    h.data_offset = cpu_to_le64(4096 + le64_to_cpu(h.table_size));
+    h.data_size = cpu_to_le64(nsectors * g[6]);
+    h.meta_offset = cpu_to_le64(le64_to_cpu(h.data_offset) +
+                                le64_to_cpu(h.data_size));
+    h.meta_size = cpu_to_le64(ROUND_UP(nsectors * g[7], 4096));
+    h.image_size = cpu_to_le64(le64_to_cpu(h.meta_offset) +
+                               le64_to_cpu(h.meta_size));
+    img_put_header(img, &h, true);
+}
+
+/* The refusal of a geometry past the chunk limit, after its numbers. */
+#define LIMIT_MSG \
+    "chunks is too many: at most 16777216 (2^24) chunks are supported, " \
+    "as the device keeps every chunk's state in memory (about 1 GiB at " \
+    "the limit); lower num_grp, num_pu or num_chk (a larger clba keeps " \
+    "the capacity)"
+#define HEADER_LIMIT_MSG \
+    "ocssd: refusing the image (left unchanged): ocssd image header holds " \
+    "an invalid geometry: "
+
 static const Malformed malformed[] = {
     { "bad-magic", bad_magic, 0,
       { "not an ocssd image (bad magic", "left unchanged" } },
@@ -1910,6 +1965,19 @@ static const Malformed malformed[] = {
         "chunk of 16 sectors" } },
     { "chunk-wp-open-full", entry_value, ENT(5, 5, 16),
       { "entry 5 (grp 0 pu 1 chk 1): write pointer 16 impossible" } },
+    { "geometry-limit", header_geo, 0,
+      { HEADER_LIMIT_MSG "num_grp=97 x num_pu=257 x num_chk=673 = "
+        "16777217 " LIMIT_MSG } },
+    { "geometry-limit-num-chk", header_geo, 1,
+      { HEADER_LIMIT_MSG "num_grp=1 x num_pu=1 x num_chk=16777217 = "
+        "16777217 " LIMIT_MSG } },
+    { "geometry-limit-65535-pus", header_geo, 2,
+      { HEADER_LIMIT_MSG "num_grp=65535 x num_pu=65535 x num_chk=1 = "
+        "4294836225 " LIMIT_MSG } },
+    /* At the limit the geometry passes; this small file is too short. */
+    { "geometry-at-limit", header_geo, 3,
+      { "ocssd: refusing the image (left unchanged): ocssd image is "
+        "truncated: 536576 bytes, its geometry needs 1104343470080" } },
 };
 
 /*
@@ -2552,6 +2620,161 @@ static void test_sparse(void)
     drop_image(img);
 }
 
+/* ---- geometry limits ------------------------------------------------ */
+
+/*
+ * Properties past the chunk limit on an empty image: realize refuses
+ * them, before it allocates or writes anything (the image stays empty).
+ */
+static void test_geometry_limit_props(void)
+{
+    static const struct {
+        const char *opts;
+        const char *msg;
+    } cases[] = {
+        { "num_grp=97,num_pu=257,num_chk=673",
+          "ocssd: num_grp=97 x num_pu=257 x num_chk=673 = 16777217 "
+          LIMIT_MSG },
+        { "num_chk=16777217,num_grp=1,num_pu=1",
+          "ocssd: num_grp=1 x num_pu=1 x num_chk=16777217 = 16777217 "
+          LIMIT_MSG },
+        { "num_grp=65535,num_pu=65535,num_chk=1,clba=1,ws_min=1,ws_opt=1,"
+          "mw_cunits=0",
+          "ocssd: num_grp=65535 x num_pu=65535 x num_chk=1 = 4294836225 "
+          LIMIT_MSG },
+    };
+    char *img = qocssd_tmp_image();
+    unsigned i;
+
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        const char *needles[] = { cases[i].msg, NULL };
+
+        expect_refused(img, "", cases[i].opts, needles);
+        g_assert_cmpuint(file_size(img), ==, 0);
+    }
+    drop_image(img);
+}
+
+/*
+ * device_add past the limit fails with the message and the running VM,
+ * its other ocssd device included, goes on (it used to abort QEMU,
+ * allocating 128 GiB of chunk state).
+ */
+static void test_geometry_limit_hotplug(void)
+{
+    char *img = qocssd_tmp_image(), *empty = qocssd_tmp_image();
+    const char *needles[] = {
+        "ocssd: num_grp=65535 x num_pu=65535 x num_chk=1 = 4294836225 "
+        LIMIT_MSG, NULL
+    };
+    QOcssd *o = qocssd_boot_cmdline("-machine pc -drive if=none,id=oc0,"
+                                    "file=%s,format=raw -drive if=none,"
+                                    "id=oc1,file=%s,format=raw -device "
+                                    "ocssd,drive=oc0,addr=04.0,id=oc," GEO
+                                    ",mw_cunits=0", img, empty);
+    QDict *rsp;
+
+    qocssd_start_io(o);
+    g_assert_cmphex(wr(o, 1, 0, 8, 1, 0), ==, 0);
+    rsp = qtest_qmp(o->qts, "{'execute': 'device_add', 'arguments': "
+                    "{'driver': 'ocssd', 'id': 'big', 'drive': 'oc1', "
+                    "'addr': '05.0', 'num_grp': 65535, 'num_pu': 65535, "
+                    "'num_chk': 1, 'clba': 1, 'ws_min': 1, 'ws_opt': 1, "
+                    "'mw_cunits': 0, 'sec_size': 512, 'md_size': 0}}");
+    g_assert(qdict_haskey(rsp, "error"));
+    expect_text(qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"),
+                needles);
+    qobject_unref(rsp);
+    g_assert_cmpuint(file_size(empty), ==, 0);
+    rd_check(o, 1, 0, 8, 1);
+    finish(o);
+    drop_image(empty);
+    drop_image(img);
+}
+
+/* Size, allocated blocks and the first MiB (header, table start). */
+static char *sparse_digest(const char *img)
+{
+    g_autofree uint8_t *buf = g_malloc0(1 << 20);
+    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+    struct stat st;
+    int fd = open(img, O_RDONLY);
+
+    g_assert(fd >= 0);
+    g_assert_cmpint(fstat(fd, &st), ==, 0);
+    g_assert_cmpint(pread(fd, buf, 1 << 20, 0), ==, 1 << 20);
+    close(fd);
+    g_checksum_update(sum, (guchar *)&st.st_size, sizeof(st.st_size));
+    g_checksum_update(sum, (guchar *)&st.st_blocks, sizeof(st.st_blocks));
+    g_checksum_update(sum, buf, 1 << 20);
+    return g_strdup(g_checksum_get_string(sum));
+}
+
+/*
+ * The issue's image: 65535 x 65535 parallel units of one 1-sector chunk,
+ * in a sparse file as large as its header says (2.2 TB, a hole but for
+ * the header and the first table blocks), so that no size check can
+ * refuse it first.  The device and ocssd-img refuse it with the limit and
+ * leave it as it was; realize used to allocate 128 GiB for it and abort.
+ */
+static void test_geometry_limit_sparse(void)
+{
+    char *img = qocssd_tmp_image();
+    g_autofree char *before = NULL, *after = NULL, *err = NULL;
+    g_autofree char *tool = tool_path(), *out = NULL, *terr = NULL;
+    const char *needles[] = {
+        HEADER_LIMIT_MSG "num_grp=65535 x num_pu=65535 x num_chk=1 = "
+        "4294836225 " LIMIT_MSG, NULL
+    };
+    OcssdImageHeader h;
+    int ret;
+
+    run_ok(img, "", MGEO);
+    header_geo(img, 2);
+    img_header(img, &h);
+    if (truncate(img, le64_to_cpu(h.image_size)) < 0) {
+        g_test_skip("no sparse file of the header's size on this file "
+                    "system");
+        drop_image(img);
+        return;
+    }
+    before = sparse_digest(img);
+    ret = run_qemu(&err, "-drive if=none,id=oc0,file=%s,format=raw "
+                   "-device ocssd,drive=oc0", img);
+    if (ret != 1) {
+        g_error("QEMU exited with %d, expected 1:\n%s", ret, err);
+    }
+    expect_text(err, needles);
+    if (tool) {
+        const char *cmds[] = { "check", "info" };
+        const char *tneedles[] = {
+            "ocssd image header holds an invalid geometry: num_grp=65535 x "
+            "num_pu=65535 x num_chk=1 = 4294836225 " LIMIT_MSG, NULL
+        };
+        unsigned i;
+
+        for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+            char *argv[] = { tool, (char *)cmds[i], img, NULL };
+            g_autoptr(GError) gerr = NULL;
+            int status;
+
+            g_free(out);
+            g_free(terr);
+            if (!g_spawn_sync(NULL, argv, NULL, 0, NULL, NULL, &out, &terr,
+                              &status, &gerr)) {
+                g_error("cannot run %s: %s", tool, gerr->message);
+            }
+            g_assert_true(WIFEXITED(status));
+            /* check: corrupt (2); info: failed (1) */
+            g_assert_cmpint(WEXITSTATUS(status), ==, i ? 1 : 2);
+            expect_text(terr, tneedles);
+        }
+    }
+    after = sparse_digest(img);
+    g_assert_cmpstr(after, ==, before);
+    drop_image(img);
+}
+
 int main(int argc, char **argv)
 {
     unsigned i;
@@ -2604,5 +2827,11 @@ int main(int argc, char **argv)
                    test_runtime_notifications);
     qtest_add_func("/ocssd/image/fault/seed", test_seed);
     qtest_add_func("/ocssd/image/sparse", test_sparse);
+    qtest_add_func("/ocssd/image/geometry-limit/properties",
+                   test_geometry_limit_props);
+    qtest_add_func("/ocssd/image/geometry-limit/hotplug",
+                   test_geometry_limit_hotplug);
+    qtest_add_func("/ocssd/image/geometry-limit/sparse",
+                   test_geometry_limit_sparse);
     return g_test_run();
 }

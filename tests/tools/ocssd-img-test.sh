@@ -90,6 +90,91 @@ expect "missing file" 1 "expected exactly one FILE" "$img_tool" create
 expect "unknown command" 1 "unknown command 'frobnicate'" \
     "$img_tool" frobnicate "$tmp/a.img"
 
+# the geometry limit: at most 2^24 chunks (docs/image-format.rst, Limits)
+limit_msg="chunks is too many: at most 16777216 (2^24) chunks are supported"
+expect "2^24 + 1 chunks refused" 1 \
+    "num_grp=97 x num_pu=257 x num_chk=673 = 16777217 $limit_msg" \
+    "$img_tool" create -o num_grp=97,num_pu=257,num_chk=673 "$tmp/b.img"
+expect "65535 x 65535 parallel units refused" 1 \
+    "num_grp=65535 x num_pu=65535 x num_chk=1 = 4294836225 $limit_msg" \
+    "$img_tool" create -o num_grp=65535,num_pu=65535,num_chk=1,clba=1,ws_min=1,ws_opt=1,mw_cunits=0 "$tmp/b.img"
+expect "the message says what to change" 1 \
+    "lower num_grp, num_pu or num_chk (a larger clba keeps the capacity)" \
+    "$img_tool" create -o num_chk=16777217,num_grp=1,num_pu=1 "$tmp/b.img"
+[ ! -e "$tmp/b.img" ] && ok "a refused geometry creates nothing" ||
+    not_ok "a refused geometry creates nothing"
+cp "$tmp/a.img" "$tmp/f.img"
+sum=$(cksum < "$tmp/f.img")
+expect "create -f past the limit refused" 1 "16777217 $limit_msg" \
+    "$img_tool" create -f -o num_grp=97,num_pu=257,num_chk=673 "$tmp/f.img"
+[ "$(cksum < "$tmp/f.img")" = "$sum" ] &&
+    ok "create -f past the limit leaves the file as it was" ||
+    not_ok "create -f past the limit leaves the file as it was"
+
+# set_geometry FILE GRP PU CHK: a header with this geometry, its layout
+# fields to match and a valid checksum (the standard CRC-32C: QEMU's
+# crc32c(0xffffffff, ...) inverts its result)
+set_geometry() {
+    python3 - "$@" <<'EOF_PY'
+import struct, sys
+
+def crc32c(data):
+    crc = 0xffffffff
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xffffffff
+
+path, grp, pu, chk = sys.argv[1], *map(int, sys.argv[2:5])
+with open(path, 'r+b') as f:
+    h = bytearray(f.read(4096))
+    if crc32c(h[:4092]) != struct.unpack_from('<I', h, 4092)[0]:
+        sys.exit('set_geometry: the CRC32C here disagrees with the image')
+    clba, sec, md = struct.unpack_from('<III', h, 52)
+    chunks = grp * pu * chk
+    table = (chunks * 32 + 4095) // 4096 * 4096
+    data = chunks * clba * sec
+    meta = (chunks * clba * md + 4095) // 4096 * 4096
+    struct.pack_into('<III', h, 40, grp, pu, chk)
+    struct.pack_into('<7Q', h, 120, 4096, table, 4096 + table, data,
+                     4096 + table + data, meta, 4096 + table + data + meta)
+    struct.pack_into('<I', h, 4092, crc32c(h[:4092]))
+    f.seek(0)
+    f.write(h)
+EOF_PY
+}
+
+if command -v python3 > /dev/null; then
+    cp "$tmp/a.img" "$tmp/g.img"
+    if set_geometry "$tmp/g.img" 97 257 673 > "$tmp/out" 2>&1; then
+        sum=$(cksum < "$tmp/g.img")
+        expect "check: a header past the limit is corrupt" 2 \
+            "invalid geometry: num_grp=97 x num_pu=257 x num_chk=673 = 16777217 $limit_msg" \
+            "$img_tool" check "$tmp/g.img"
+        expect "check --repair cannot fix it" 2 "not repairable" \
+            "$img_tool" check --repair "$tmp/g.img"
+        expect "info refuses a header past the limit" 1 \
+            "invalid geometry: num_grp=97 x num_pu=257 x num_chk=673 = 16777217 $limit_msg" \
+            "$img_tool" info "$tmp/g.img"
+        [ "$(cksum < "$tmp/g.img")" = "$sum" ] &&
+            ok "a header past the limit is left as it was" ||
+            not_ok "a header past the limit is left as it was"
+        cp "$tmp/a.img" "$tmp/g.img"
+        set_geometry "$tmp/g.img" 65535 65535 1
+        expect "check: 65535 x 65535 parallel units refused by the limit" 2 \
+            "num_grp=65535 x num_pu=65535 x num_chk=1 = 4294836225 $limit_msg" \
+            "$img_tool" check "$tmp/g.img"
+        expect "info: 65535 x 65535 parallel units refused by the limit" 1 \
+            "num_grp=65535 x num_pu=65535 x num_chk=1 = 4294836225 $limit_msg" \
+            "$img_tool" info "$tmp/g.img"
+    else
+        not_ok "set_geometry crafts a header"
+    fi
+else
+    echo "# python3 not found: crafted past-limit headers not checked"
+fi
+
 # an existing image is not overwritten by accident
 expect "create refuses a non-empty file" 1 "not overwriting" \
     "$img_tool" create "$tmp/a.img"

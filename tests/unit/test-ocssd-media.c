@@ -395,6 +395,124 @@ static void test_addr_wide_fields(void)
     check_wide(65535, 3, 1, 4097);          /* 31 bits, odd counts */
 }
 
+/* ---- size limits -------------------------------------------------------- */
+
+typedef struct LimitCase {
+    uint32_t grp, pu, chk, clba, sec_size, md_size;
+    const char *message;        /* NULL: within the limits */
+} LimitCase;
+
+#define TOO_MANY \
+    "chunks is too many: at most 16777216 (2^24) chunks are supported, " \
+    "as the device keeps every chunk's state in memory (about 1 GiB at " \
+    "the limit); lower num_grp, num_pu or num_chk (a larger clba keeps " \
+    "the capacity)"
+
+static const LimitCase limit_cases[] = {
+    /* chunks: 2^24 in any shape, then one more */
+    { 256, 256, 256, 64, 4096, 16, NULL },
+    { 1, 1, 1u << 24, 64, 4096, 16, NULL },
+    { 65535, 256, 1, 64, 4096, 16, NULL },          /* 2^24 - 256 PUs */
+    { 16, 16, 65536, 1, 512, 0, NULL },
+    { 97, 257, 673, 64, 4096, 16,
+      "num_grp=97 x num_pu=257 x num_chk=673 = 16777217 " TOO_MANY },
+    { 1, 1, (1u << 24) + 1, 64, 4096, 16,
+      "num_grp=1 x num_pu=1 x num_chk=16777217 = 16777217 " TOO_MANY },
+    { 256, 256, 257, 64, 4096, 16,
+      "num_grp=256 x num_pu=256 x num_chk=257 = 16842752 " TOO_MANY },
+    { 65535, 257, 1, 1, 4096, 16,
+      "num_grp=65535 x num_pu=257 x num_chk=1 = 16842495 " TOO_MANY },
+    /* the geometry of the issue: 2^32 - 2^17 + 1 parallel units */
+    { 65535, 65535, 1, 1, 512, 0,
+      "num_grp=65535 x num_pu=65535 x num_chk=1 = 4294836225 " TOO_MANY },
+    /* capacity: data + metadata at most 2^62 - 1 bytes */
+    { 1, 1, 1u << 24, (1u << 26) - 1, 4096, 0, NULL },
+    { 1, 1, 1u << 24, 1u << 26, 4096, 0,
+      "the geometry's capacity overflows: 16777216 chunks of 67108864 "
+      "sectors of 4096+0 bytes" },
+    /* address bits: 63 pass (the capacity refuses), 64 do not */
+    { 65535, 65535, 1u << 31, 1, 512, 0,
+      "the geometry's capacity overflows" },
+    { 65535, 65535, 0xffffffff, 1, 512, 0,
+      "the geometry needs 64 LBA address bits" },
+    { 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 4096, 64,
+      "the geometry needs 128 LBA address bits" },
+};
+
+/*
+ * ocssd_media_check_limits at and just past each bound (the geometries
+ * at the limit are only checked: realizing one takes a second and 1 GiB).
+ */
+static void test_params_limits(void)
+{
+    unsigned i;
+
+    for (i = 0; i < ARRAY_SIZE(limit_cases); i++) {
+        const LimitCase *c = &limit_cases[i];
+        OcssdMediaParams p = small_params();
+        Error *err = NULL;
+        bool ok;
+
+        p.num_grp = c->grp;
+        p.num_pu = c->pu;
+        p.num_chk = c->chk;
+        p.clba = c->clba;
+        p.sec_size = c->sec_size;
+        p.md_size = c->md_size;
+        ok = ocssd_media_check_limits(&p, &err);
+        if (!c->message) {
+            if (err) {
+                g_error("case %u: unexpected error: %s", i,
+                        error_get_pretty(err));
+            }
+            g_assert_true(ok);
+            continue;
+        }
+        g_assert_false(ok);
+        if (!strstr(error_get_pretty(err), c->message)) {
+            g_error("case %u: message '%s' lacks '%s'", i,
+                    error_get_pretty(err), c->message);
+        }
+        error_free(err);
+    }
+}
+
+/*
+ * ocssd_media_params_check applies the limits: the same geometries with
+ * otherwise valid media properties, at the limit and one chunk past it.
+ */
+static void test_params_limits_checked(void)
+{
+    OcssdMediaParams p = small_params();
+    Error *err = NULL;
+
+    p.num_grp = 256;
+    p.num_pu = 256;
+    p.num_chk = 256;
+    g_assert_true(ocssd_media_params_check(&p, &error_abort));
+    p.num_chk = 257;
+    g_assert_false(ocssd_media_params_check(&p, &err));
+    g_assert_cmpstr(error_get_pretty(err), ==,
+                    "num_grp=256 x num_pu=256 x num_chk=257 = 16842752 "
+                    TOO_MANY);
+    error_free(err);
+    err = NULL;
+
+    p = small_params();
+    p.num_grp = 65535;
+    p.num_pu = 65535;
+    p.num_chk = 1;
+    p.clba = 1;
+    p.ws_min = 1;
+    p.ws_opt = 1;
+    p.mw_cunits = 0;
+    g_assert_false(ocssd_media_params_check(&p, &err));
+    g_assert_cmpstr(error_get_pretty(err), ==,
+                    "num_grp=65535 x num_pu=65535 x num_chk=1 = 4294836225 "
+                    TOO_MANY);
+    error_free(err);
+}
+
 /* ---- geometry and descriptors ------------------------------------------- */
 
 static void test_geometry(void)
@@ -1639,6 +1757,9 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/ocssd/media/params/defaults", test_params_defaults);
     g_test_add_func("/ocssd/media/params/validation", test_params_validation);
+    g_test_add_func("/ocssd/media/params/limits", test_params_limits);
+    g_test_add_func("/ocssd/media/params/limits-checked",
+                    test_params_limits_checked);
     g_test_add_func("/ocssd/media/addr/small-geometries",
                     test_addr_small_geometries);
     g_test_add_func("/ocssd/media/addr/wide-fields", test_addr_wide_fields);

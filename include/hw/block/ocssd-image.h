@@ -105,6 +105,9 @@ bool ocssd_image_chunk_decode(const OcssdImageChunk *e,
                               Error **errp);
 bool ocssd_image_table_decode(const void *table, OcssdMedia *m,
                               Error **errp);
+bool ocssd_image_table_decode_part(const void *entries, OcssdMedia *m,
+                                   uint64_t first, uint64_t count,
+                                   Error **errp);
 
 /* Byte offsets of a sector's data and metadata. */
 static inline uint64_t ocssd_image_data_offset(const OcssdImageLayout *l,

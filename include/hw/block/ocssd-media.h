@@ -61,6 +61,18 @@ typedef struct OcssdMediaParams {
 
 extern const OcssdMediaParams ocssd_media_default_params;
 
+/*
+ * The most chunks (num_grp x num_pu x num_chk) a geometry may have
+ * (docs/image-format.rst, "Limits"; ocssd_media_check_limits()).  The
+ * device keeps the state of every chunk in memory, up to 60 bytes of it
+ * (the media model's OcssdChunk, 32; the store's OcssdStoreChunk, 24; the
+ * per-PU open count, 4, when a parallel unit has one chunk; measured 56
+ * to 60), so 2^24 chunks cost about 1 GiB, and the chunk table on the
+ * image (32 bytes per chunk, 512 MiB) stays well below the largest single
+ * block-layer request (2 GiB).
+ */
+#define OCSSD_MAX_CHUNKS            (1u << 24)
+
 /* Bit layout of an LBA (digest section 3). */
 typedef struct OcssdLbaFormat {
     uint8_t     grp_len, pu_len, chk_len, lbk_len;
@@ -141,6 +153,7 @@ typedef struct OcssdIoEntry {
 
 /* Geometry and addresses. */
 bool ocssd_media_params_check(const OcssdMediaParams *p, Error **errp);
+bool ocssd_media_check_limits(const OcssdMediaParams *p, Error **errp);
 void ocssd_media_init(OcssdMedia *m, const OcssdMediaParams *p);
 void ocssd_media_cleanup(OcssdMedia *m);
 void ocssd_media_recount(OcssdMedia *m);
