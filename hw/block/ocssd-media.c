@@ -471,7 +471,8 @@ uint16_t ocssd_media_check_write(const OcssdMedia *m, OcssdIoEntry *e,
                                  unsigned n)
 {
     g_autofree bool *done = g_new0(bool, n);
-    g_autofree uint32_t *opening_pu = NULL;
+    /* The PU of each chunk the command opens: a few (one per chunk). */
+    g_autofree uint64_t *opening_pu = NULL;
     g_autofree OcssdClosing *closing = NULL;
     uint32_t opening = 0;
     unsigned i, j, nclosing = 0;
@@ -511,12 +512,14 @@ uint16_t ocssd_media_check_write(const OcssdMedia *m, OcssdIoEntry *e,
             status = NVME_INVALID_FIELD | NVME_DNR;
         } else if (c->state == OCSSD_CHUNK_FREE && count < c->cnlb) {
             /* The write opens the chunk at entry i and leaves it open. */
-            uint32_t closed = 0, closed_pu = 0;
+            uint32_t closed = 0, closed_pu = 0, opening_here = 0;
             unsigned k;
 
             if (!opening_pu) {
-                opening_pu = g_new0(uint32_t,
-                                    (size_t)m->p.num_grp * m->p.num_pu);
+                opening_pu = g_new(uint64_t, n);
+            }
+            for (k = 0; k < opening; k++) {
+                opening_here += opening_pu[k] == pu;
             }
             for (k = 0; k < nclosing; k++) {
                 if (closing[k].last < i) {
@@ -527,12 +530,11 @@ uint16_t ocssd_media_check_write(const OcssdMedia *m, OcssdIoEntry *e,
             if ((m->p.maxoc &&
                  m->open_total + opening - closed >= m->p.maxoc) ||
                 (m->p.maxocpu &&
-                 m->open_pu[pu] + opening_pu[pu] - closed_pu >=
+                 m->open_pu[pu] + opening_here - closed_pu >=
                  m->p.maxocpu)) {
                 status = NVME_WRITE_FAULT | NVME_DNR;
             } else {
-                opening++;
-                opening_pu[pu]++;
+                opening_pu[opening++] = pu;
             }
         } else if (c->state == OCSSD_CHUNK_OPEN && c->wp + count == c->cnlb) {
             /* The write closes the chunk at its last entry. */
