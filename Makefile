@@ -8,7 +8,8 @@
 #   make demo       build, then boot a tiny Linux guest on an ocssd device
 #   make bench      build, then print fio/reset numbers from a guest
 #   make fuzz       build, then fuzz the device for FUZZ_SECONDS (600) on the
-#                   fuzz build (--qemu=10.0-fuzz); corpus in build/fuzz/
+#                   fuzz build (--qemu=10.0-fuzz); corpus in build/fuzz/;
+#                   FUZZ_FLAGS: more libFuzzer options
 #   make install    install the first configured build to the prefix
 #   make clean      remove build products (keeps ./configure's choices)
 #   make distclean  remove build/ entirely
