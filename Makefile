@@ -7,6 +7,9 @@
 #   make guest-check  only the Linux guest tests
 #   make demo       build, then boot a tiny Linux guest on an ocssd device
 #   make bench      build, then print fio/reset numbers from a guest
+#   make fuzz       build, then fuzz the device for FUZZ_SECONDS (600) on the
+#                   fuzz build (--qemu=10.0-fuzz); corpus in build/fuzz/;
+#                   FUZZ_FLAGS: more libFuzzer options
 #   make install    install the first configured build to the prefix
 #   make clean      remove build products (keeps ./configure's choices)
 #   make distclean  remove build/ entirely
@@ -24,14 +27,18 @@ $(TOP)/build/config.mak:
 	cd $(TOP) && ./configure
 
 PRIMARY := $(firstword $(OCSSD_BUILDS))
+# The libFuzzer build (10.0-fuzz), if configured, and how long 'make fuzz' runs.
+FUZZ_BUILD := $(firstword $(filter %-fuzz,$(OCSSD_BUILDS)))
+FUZZ_SECONDS ?= 600
 
 build_env = OCSSD_QEMU_SRC='$(OCSSD_QEMU_SRC_$(1))' \
 	OCSSD_MESON_PATH='$(OCSSD_MESON_PATH_$(1))' \
 	OCSSD_PREFIX='$(OCSSD_PREFIX)' OCSSD_CC='$(OCSSD_CC)' \
 	OCSSD_DEBUG='$(OCSSD_DEBUG)' \
-	OCSSD_SANITIZERS='$(or $(OCSSD_SANITIZERS_$(1)),$(OCSSD_SANITIZERS))'
+	OCSSD_SANITIZERS='$(or $(OCSSD_SANITIZERS_$(1)),$(OCSSD_SANITIZERS))' \
+	OCSSD_FUZZ='$(OCSSD_FUZZ_$(1))'
 
-.PHONY: all check check-quick guest-check demo bench install clean distclean \
+.PHONY: all check check-quick guest-check demo bench fuzz install clean distclean \
 	$(OCSSD_BUILDS)
 
 all: $(OCSSD_BUILDS)
@@ -60,12 +67,17 @@ demo: $(PRIMARY)
 bench: $(PRIMARY)
 	$(TOP)/scripts/bench --qemu $(TOP)/build/$(PRIMARY)/qemu-build/qemu-system-x86_64
 
+fuzz: $(FUZZ_BUILD)
+	@[ -n "$(FUZZ_BUILD)" ] || { echo "make fuzz: no fuzz build:" \
+		"./configure --qemu=10.0-fuzz (or --qemu=all) first" >&2; exit 1; }
+	$(TOP)/scripts/fuzz --seconds $(FUZZ_SECONDS) $(TOP)/build/$(FUZZ_BUILD)
+
 install: $(PRIMARY)
 	$(call build_env,$(PRIMARY)) $(TOP)/scripts/install $(PRIMARY)
 
 clean:
 	rm -rf $(addprefix $(TOP)/build/,$(OCSSD_BUILDS) qemu-10.0 qemu-7.2 \
-		qemu-10.0-asan qemu-7.2-asan qemu-src tests)
+		qemu-10.0-asan qemu-7.2-asan qemu-10.0-fuzz qemu-src tests)
 
 distclean:
 	rm -rf $(TOP)/build

@@ -887,6 +887,7 @@ static void ocssd_register_nodes(void)
     qos_node_create_driver("ocssd", ocssd_create);
     qos_node_consumes("ocssd", "pci-bus", &opts);
     qos_node_produces("ocssd", "pci-device");
+    g_free((char *)opts.before_cmd_line);       /* the edge keeps a copy */
 }
 
 libqos_init(ocssd_register_nodes);
