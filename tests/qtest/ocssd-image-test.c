@@ -24,6 +24,7 @@
 #include "qemu/osdep.h"
 #include <sys/wait.h>
 #include "qemu/crc32c.h"
+#include "qemu/host-utils.h"
 #include "libqtest.h"
 #include "libqos/ocssd.h"
 #include "hw/block/ocssd-image.h"
