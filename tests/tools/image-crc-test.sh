@@ -15,39 +15,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 img_tool=$obj/ocssd/ocssd-img
 qemu=$obj/qemu-system-x86_64
 reader="python3 $top/tests/tools/image-crc.py"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-fails=0
-
-ok() {
-    n=$((n + 1))
-    echo "ok $n - $1"
-}
-
-not_ok() {
-    n=$((n + 1))
-    fails=$((fails + 1))
-    echo "not ok $n - $1"
-    [ -f "$tmp/out" ] && sed 's/^/#   /' "$tmp/out"
-}
-
-# expect NAME STATUS PATTERN COMMAND...: exit status and an output line.
-expect() {
-    name=$1 want=$2 pattern=$3
-    shift 3
-    "$@" > "$tmp/out" 2>&1
-    got=$?
-    if [ "$got" -ne "$want" ]; then
-        echo "# expected exit $want, got $got: $*" >> "$tmp/out"
-        not_ok "$name"
-    elif [ -n "$pattern" ] && ! grep -q -- "$pattern" "$tmp/out"; then
-        echo "# output lacks: $pattern" >> "$tmp/out"
-        not_ok "$name"
-    else
-        ok "$name"
-    fi
-}
+. "$(dirname "$0")/tap.sh"
 
 # flip FILE OFFSET: invert every bit of one byte in place.
 flip() {
