@@ -417,8 +417,14 @@ static void ocssd_instance_init(Object *obj)
     /* Bounce memory: in flight now, and the most there ever was. */
     object_property_add_uint64_ptr(obj, "bounce-inflight",
                                    &n->bounce_inflight, OBJ_PROP_FLAG_READ);
+    object_property_set_description(obj, "bounce-inflight",
+                                    "bytes of command buffers in flight "
+                                    "(read-only)");
     object_property_add_uint64_ptr(obj, "bounce-peak", &n->bounce_peak,
                                    OBJ_PROP_FLAG_READ);
+    object_property_set_description(obj, "bounce-peak",
+                                    "the most bytes of command buffers ever "
+                                    "in flight (read-only)");
 }
 
 static void ocssd_class_init(ObjectClass *oc, void *data)
