@@ -318,6 +318,26 @@ static void ocssd_io_inject_read(OcssdCtrl *n, OcssdRequest *req,
 /* ---- writes the image lost -------------------------------------------- */
 
 /*
+ * What the entry's command did to its chunk did not reach the image: the
+ * chunk fails, if it is still at the generation the command worked on
+ * (entry->gen: a reset since then, or an earlier failure, leaves it).
+ */
+static void ocssd_io_generation_lost(OcssdCtrl *n, const OcssdIoEntry *e,
+                                     const char *why)
+{
+    const OcssdChunk *c = &n->media.chunk[e->chunk];
+
+    if (c->state == OCSSD_CHUNK_OFFLINE) {
+        return;
+    }
+    if (c->erase_count != e->gen) {
+        trace_ocssd_io_write_lost_stale(e->chunk, e->gen, c->erase_count);
+        return;
+    }
+    ocssd_chunk_offline(n, e->chunk, why);
+}
+
+/*
  * The image did not take a write, or could not make it durable when the
  * host asked for that (an I/O error of the backing store): the write
  * pointers of the chunks it wrote moved past data that is not surely
@@ -331,21 +351,9 @@ static void ocssd_io_write_lost(OcssdCtrl *n, const OcssdIoEntry *e,
     unsigned i;
 
     for (i = 0; i < cnt; i++) {
-        const OcssdChunk *c;
-
-        if (!ocssd_entry_to_write(&e[i])) {
-            continue;
+        if (ocssd_entry_to_write(&e[i])) {
+            ocssd_io_generation_lost(n, &e[i], "the image refused its data");
         }
-        c = &n->media.chunk[e[i].chunk];
-        if (c->state == OCSSD_CHUNK_OFFLINE) {
-            continue;
-        }
-        if (c->erase_count != e[i].gen) {
-            trace_ocssd_io_write_lost_stale(e[i].chunk, e[i].gen,
-                                            c->erase_count);
-            continue;
-        }
-        ocssd_chunk_offline(n, e[i].chunk, "the image refused its data");
     }
 }
 
@@ -718,17 +726,12 @@ static void ocssd_reset_lost(OcssdCtrl *n, OcssdRequest *req)
 
     for (i = 0; i < req->nentry; i++) {
         OcssdIoEntry *e = &req->entry[i];
-        const OcssdChunk *c;
 
         if (e->status) {
             continue;
         }
         e->status = OCSSD_OFFLINE_CHUNK | NVME_DNR;
-        c = &n->media.chunk[e->chunk];
-        if (c->state != OCSSD_CHUNK_OFFLINE && c->erase_count == e->gen) {
-            ocssd_chunk_offline(n, e->chunk, "its reset did not reach the "
-                                "image");
-        }
+        ocssd_io_generation_lost(n, e, "its reset did not reach the image");
     }
 }
 

@@ -908,7 +908,6 @@ void ocssd_store_set_dirty_flag(OcssdCtrl *n, bool dirty)
 
     if (ocssd_store_header_dirty(s, dirty)) {
         Error *err = NULL;
-
         int ret = -EIO;
 
         if (!ocssd_store_write_header(n, &err)) {
@@ -1027,13 +1026,8 @@ static bool ocssd_store_flush_sync(OcssdStore *s, const char *what)
     return true;
 }
 
-/*
- * Quiesce and make everything durable (VM stop, unplug): wait for all
- * block I/O, write the whole dirty table, flush.  False when something
- * did not reach stable storage: the caller must then leave the image
- * DIRTY, so that the next open counts an unsafe shutdown.
- */
-bool ocssd_store_sync_all(OcssdCtrl *n)
+/* ocssd_store_sync_all() up to DIRTY: false when something failed. */
+static bool ocssd_store_sync_durable(OcssdCtrl *n)
 {
     OcssdStore *s = &n->store;
     Error *err = NULL;
@@ -1065,6 +1059,19 @@ bool ocssd_store_sync_all(OcssdCtrl *n)
     return true;
 }
 
+/*
+ * Quiesce, make everything durable and leave the image clean (VM stop,
+ * unplug): wait for all block I/O, write the whole dirty table, flush,
+ * clear DIRTY.  When something did not reach stable storage the image
+ * stays DIRTY, so that the next open counts an unsafe shutdown.
+ */
+void ocssd_store_sync_all(OcssdCtrl *n)
+{
+    if (ocssd_store_sync_durable(n)) {
+        ocssd_store_set_dirty_flag(n, false);
+    }
+}
+
 void ocssd_store_close(OcssdCtrl *n)
 {
     OcssdStore *s = &n->store;
@@ -1072,9 +1079,7 @@ void ocssd_store_close(OcssdCtrl *n)
     OcssdBarrier *b, *bn;
     uint64_t i;
 
-    if (ocssd_store_sync_all(n)) {
-        ocssd_store_set_dirty_flag(n, false);
-    }
+    ocssd_store_sync_all(n);
     QTAILQ_FOREACH_SAFE(t, &s->tickets, entry, tn) {
         unsigned j;
 

@@ -291,9 +291,7 @@ static void ocssd_vm_state_change(void *opaque, bool running, RunState state)
     }
     blk_set_disable_request_queuing(n->store.blk, true);
     /* What did not reach stable storage leaves the image DIRTY. */
-    if (ocssd_store_sync_all(n)) {
-        ocssd_store_set_dirty_flag(n, false);
-    }
+    ocssd_store_sync_all(n);
     blk_set_disable_request_queuing(n->store.blk, false);
 }
 

@@ -379,7 +379,7 @@ void ocssd_io_request_release(OcssdRequest *req);
 /* ocssd-store.c */
 bool ocssd_store_open(OcssdCtrl *n, Error **errp);
 void ocssd_store_close(OcssdCtrl *n);
-bool ocssd_store_sync_all(OcssdCtrl *n);
+void ocssd_store_sync_all(OcssdCtrl *n);
 void ocssd_store_set_dirty_flag(OcssdCtrl *n, bool dirty);
 typedef void OcssdStoreCb(void *opaque, int ret);
 void ocssd_store_mark_dirty(OcssdCtrl *n, bool dirty, OcssdStoreCb *cb,
