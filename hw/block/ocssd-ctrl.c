@@ -21,7 +21,9 @@
  * ocssd_request_complete() exactly once: that frees its buffers and
  * returns its memory, so a CQ the host does not drain holds no more than
  * the request slots.  The CQ's bottom half posts the CQE and gives the
- * slot back to the SQ (ocssd_request_release).
+ * slot back to the SQ (ocssd_request_release).  With the timing model on,
+ * ocssd_request_complete() may hold the request until the model's time
+ * for it (ocssd-latency.c) before it goes to the CQ.
  *
  * This work is licensed under the terms of the GNU GPL, version 2 or later.
  * See the COPYING file in the top-level directory.
@@ -245,7 +247,18 @@ static void ocssd_request_release(OcssdRequest *req)
     }
 }
 
+/*
+ * A request's work is done: its completion goes to its CQ, now or, with
+ * the timing model on, when its media operations end (ocssd-latency.c).
+ */
 void ocssd_request_complete(OcssdRequest *req)
+{
+    if (!ocssd_latency_hold(req)) {
+        ocssd_request_complete_now(req);
+    }
+}
+
+void ocssd_request_complete_now(OcssdRequest *req)
 {
     OcssdSQ *sq = req->sq;
     OcssdCtrl *n = sq->ctrl;
@@ -344,6 +357,7 @@ static void ocssd_process_sq(void *opaque)
         req->status = NVME_SUCCESS;
         req->err_param = 0xffff;
         req->err_lba = 0;
+        req->due_ns = 0;
         trace_ocssd_cmd(sq->sqid, req->cmd.cid, req->cmd.opcode,
                         le32_to_cpu(req->cmd.nsid));
 
@@ -555,13 +569,18 @@ void ocssd_ctrl_reset(OcssdCtrl *n)
     pci_irq_deassert(PCI_DEVICE(n));
 }
 
-/* A reset that cannot wait (system reset, unplug): drain the block layer. */
+/*
+ * A reset that cannot wait (system reset, unplug): drain the block layer
+ * and release what the timing model holds.
+ */
 void ocssd_ctrl_reset_sync(OcssdCtrl *n)
 {
     ocssd_ctrl_reset(n);
     if (n->reset_pending && n->store.blk) {
         blk_drain(n->store.blk);
     }
+    /* Completions the timing model holds: their queues are gone. */
+    ocssd_latency_release_all(n);
 }
 
 /* ---- registers ------------------------------------------------------- */

@@ -255,6 +255,29 @@ static void ocssd_io_account(OcssdCtrl *n, OcssdRequest *req, bool is_write,
     }
 }
 
+/* ---- the timing model ------------------------------------------------- */
+
+/*
+ * Tell the timing model (ocssd-latency.c) the media operations of the
+ * entries: sectors read (what the host gets back: High ECC and unwritten
+ * sectors included) or programmed (a Write Next Unit failure's padding
+ * too).  Entries refused by the rules or failed by an injection cost no
+ * time.  Between ocssd_latency_begin() and ocssd_latency_end().
+ */
+static void ocssd_io_time(OcssdCtrl *n, const OcssdIoEntry *e, unsigned cnt,
+                          bool is_write)
+{
+    unsigned i;
+
+    for (i = 0; i < cnt; i++) {
+        if (is_write && ocssd_entry_to_write(&e[i])) {
+            ocssd_latency_program(n, &e[i]);
+        } else if (!is_write && !ocssd_entry_failed(&e[i])) {
+            ocssd_latency_read(n, &e[i]);
+        }
+    }
+}
+
 /* ---- fault injection on entries ----------------------------------------- */
 
 /*
@@ -401,6 +424,9 @@ static uint16_t ocssd_io_read(OcssdCtrl *n, OcssdRequest *req)
     if (status) {
         return ocssd_io_fail_all(req, status);
     }
+    ocssd_latency_begin(n);
+    ocssd_io_time(n, e, req->nentry, false);
+    ocssd_latency_end(n, req);
     block_acct_start(blk_get_stats(n->store.blk), &req->acct, req->len,
                      BLOCK_ACCT_READ);
     req->aio_pending = 1;
@@ -569,6 +595,9 @@ static uint16_t ocssd_io_write(OcssdCtrl *n, OcssdRequest *req)
             }
         }
     }
+    ocssd_latency_begin(n);
+    ocssd_io_time(n, e, req->nentry, true);
+    ocssd_latency_end(n, req);
     ocssd_write_commit(n, req, e);
     block_acct_start(blk_get_stats(n->store.blk), &req->acct, req->len,
                      BLOCK_ACCT_WRITE);
@@ -649,6 +678,16 @@ static uint16_t ocssd_io_copy(OcssdCtrl *n, OcssdRequest *req)
         return ocssd_io_result(req, src, dst);
     }
     ocssd_io_buffers(n, req);
+    /* The model: the sources are read, then the destinations programmed. */
+    ocssd_latency_begin(n);
+    for (i = 0; i < req->nentry; i++) {
+        if (!ocssd_entry_failed(&src[i]) && dst[i].status == NVME_SUCCESS) {
+            ocssd_latency_read(n, &src[i]);
+        }
+    }
+    ocssd_latency_barrier(n);
+    ocssd_io_time(n, dst, req->nentry, true);
+    ocssd_latency_end(n, req);
     ocssd_write_commit(n, req, dst);
     req->aio_pending = 1;
     req->aio_done = ocssd_copy_read_done;
@@ -685,6 +724,7 @@ static void ocssd_reset_entry(OcssdCtrl *n, OcssdIoEntry *e)
         return;
     }
     ocssd_media_reset(m, chunk);
+    ocssd_latency_reset(n, chunk);
     e->gen = m->chunk[chunk].erase_count;
     trace_ocssd_chunk_reset(chunk, state, m->chunk[chunk].wli);
     ocssd_chunk_wli_notify(n);
@@ -751,13 +791,15 @@ static void ocssd_reset_persisted(void *opaque, int ret)
 }
 
 /*
- * Resets are durable on completion, write cache or not: the chunk table
+ * The model has the resets (since ocssd_latency_begin()).  Resets are
+ * durable on completion, write cache or not: the chunk table
  * is written and flushed first, so that no later data of the chunk's next
  * generation can reach stable storage while the table still holds the old
  * generation's state (a mix a real device never shows after power loss).
  */
 static uint16_t ocssd_reset_finish(OcssdCtrl *n, OcssdRequest *req)
 {
+    ocssd_latency_end(n, req);
     ocssd_store_flush(n, true, ocssd_reset_persisted, req);
     return NVME_NO_COMPLETE;
 }
@@ -783,6 +825,7 @@ static uint16_t ocssd_io_vector_reset(OcssdCtrl *n, OcssdRequest *req)
         e[i].lba &= ~sec_mask;
     }
     ocssd_media_decode_entries(m, e, req->nentry, false);
+    ocssd_latency_begin(n);
     for (i = 0; i < req->nentry; i++) {
         if (!e[i].status) {
             ocssd_reset_entry(n, &e[i]);
@@ -823,6 +866,7 @@ static uint16_t ocssd_io_dsm(OcssdCtrl *n, OcssdRequest *req)
                                     "deallocate must cover whole chunks");
         }
     }
+    ocssd_latency_begin(n);
     for (i = 0; i < nr; i++) {
         ocssd_reset_entry(n, &req->entry[i]);
     }

@@ -587,7 +587,33 @@ static void ocssd_store_new_params(OcssdCtrl *n, OcssdMediaParams *p)
     }
 }
 
-/* Properties the user set must agree with an existing image. */
+/* The media's times: what the user sets overrides an image's, for the run. */
+static bool ocssd_media_prop_is_time(int i)
+{
+    return i >= OCSSD_MP_TRDT && i <= OCSSD_MP_TCRSM;
+}
+
+static bool ocssd_store_override_times(OcssdCtrl *n, OcssdMediaParams *p,
+                                       Error **errp)
+{
+    int i;
+
+    for (i = OCSSD_MP_TRDT; i <= OCSSD_MP_TCRSM; i++) {
+        if (n->params.media_set & (1u << i)) {
+            *media_field(p, i) = *media_field(&n->params.media, i);
+        }
+    }
+    if (!ocssd_media_params_check(p, errp)) {
+        error_prepend(errp, "ocssd: ");
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Properties the user set must agree with an existing image, but for the
+ * times (trdt ... tcrsm), which the user may change for a run.
+ */
 static bool ocssd_store_match_params(OcssdCtrl *n, const OcssdMediaParams *img,
                                      Error **errp)
 {
@@ -608,6 +634,9 @@ static bool ocssd_store_match_params(OcssdCtrl *n, const OcssdMediaParams *img,
         uint32_t want = *media_field(&pp->media, i);
         uint32_t have = *media_field(&tmp, i);
 
+        if (ocssd_media_prop_is_time(i)) {
+            continue;       /* overrides the image's for the run */
+        }
         if ((pp->media_set & (1u << i)) && want != have) {
             error_setg(errp, "ocssd: %s=%" PRIu32 " contradicts the image, "
                        "which was formatted with %s=%" PRIu32 " (leave the "
@@ -771,7 +800,8 @@ static bool ocssd_store_load(OcssdCtrl *n, int64_t len, Error **errp)
         error_prepend(errp, "ocssd: refusing the image (left unchanged): ");
         return false;
     }
-    if (!ocssd_store_match_params(n, &p, errp)) {
+    if (!ocssd_store_match_params(n, &p, errp) ||
+        !ocssd_store_override_times(n, &p, errp)) {
         return false;
     }
     ocssd_image_layout(&p, &s->layout);

@@ -62,6 +62,115 @@ static const PropertyInfo ocssd_prop_media = {
                 uint32_t, .bitnr = OCSSD_MP_##_id, .set_default = true,     \
                 .defval.u = (_def))
 
+/*
+ * The media's times (trdt ... tcrsm) may also change at run time
+ * (qom-set): the Geometry command reports the new value and the timing
+ * model uses it for the operations that follow.  The image keeps the
+ * values it was formatted with.
+ */
+static void ocssd_prop_set_media_time(Object *obj, Visitor *v,
+                                      const char *name, void *opaque,
+                                      Error **errp)
+{
+    OcssdCtrl *n = OCSSD(obj);
+    Property *prop = opaque;
+    uint32_t *ptr = object_field_prop_ptr(obj, prop);
+    size_t off = (uint8_t *)ptr - (uint8_t *)&n->params.media;
+    OcssdMediaParams m;
+    uint32_t val;
+
+    if (!DEVICE(obj)->realized) {
+        ocssd_prop_set_media(obj, v, name, opaque, errp);
+        return;
+    }
+    if (!visit_type_uint32(v, name, &val, errp)) {
+        return;
+    }
+    m = n->media.p;
+    *(uint32_t *)((uint8_t *)&m + off) = val;
+    if (m.trdm < m.trdt || m.twrm < m.twrt || m.tcrsm < m.tcrst) {
+        error_setg(errp, "ocssd: %s=%" PRIu32 " is invalid now: trdm, twrm "
+                   "and tcrsm (maximum times) must not be below trdt, twrt "
+                   "and tcrst (typical); they are %" PRIu32 "/%" PRIu32
+                   ", %" PRIu32 "/%" PRIu32 " and %" PRIu32 "/%" PRIu32
+                   " (change the maximum first when raising a typical "
+                   "time)", name, val, n->media.p.trdt, n->media.p.trdm,
+                   n->media.p.twrt, n->media.p.twrm, n->media.p.tcrst,
+                   n->media.p.tcrsm);
+        return;
+    }
+    n->media.p = m;
+    *ptr = val;
+    ocssd_latency_changed(n);
+}
+
+static const PropertyInfo ocssd_prop_media_time = {
+    OCSSD_PROPINFO_TYPE("uint32"),
+    .get = ocssd_prop_get_media,
+    .set = ocssd_prop_set_media_time,
+    .set_default_value = ocssd_prop_default_media,
+    .realized_set_allowed = true,
+};
+
+#define DEFINE_PROP_OCSSD_MEDIA_TIME(_name, _field, _id, _def)             \
+    DEFINE_PROP(_name, OcssdCtrl, params.media._field,                      \
+                ocssd_prop_media_time, uint32_t, .bitnr = OCSSD_MP_##_id,   \
+                .set_default = true, .defval.u = (_def))
+
+/* ---- timing properties: may change at run time (qom-set) ---- */
+
+static void ocssd_prop_get_runtime_bool(Object *obj, Visitor *v,
+                                        const char *name, void *opaque,
+                                        Error **errp)
+{
+    bool *ptr = object_field_prop_ptr(obj, opaque);
+
+    visit_type_bool(v, name, ptr, errp);
+}
+
+static void ocssd_prop_set_runtime_bool(Object *obj, Visitor *v,
+                                        const char *name, void *opaque,
+                                        Error **errp)
+{
+    bool *ptr = object_field_prop_ptr(obj, opaque);
+
+    if (visit_type_bool(v, name, ptr, errp) && DEVICE(obj)->realized) {
+        ocssd_latency_changed(OCSSD(obj));
+    }
+}
+
+static void ocssd_prop_default_bool(ObjectProperty *op, const Property *prop)
+{
+    object_property_set_default_bool(op, prop->defval.u);
+}
+
+static const PropertyInfo ocssd_prop_runtime_bool = {
+    OCSSD_PROPINFO_TYPE("bool"),
+    .get = ocssd_prop_get_runtime_bool,
+    .set = ocssd_prop_set_runtime_bool,
+    .set_default_value = ocssd_prop_default_bool,
+    .realized_set_allowed = true,
+};
+
+static void ocssd_prop_set_runtime_uint32(Object *obj, Visitor *v,
+                                          const char *name, void *opaque,
+                                          Error **errp)
+{
+    uint32_t *ptr = object_field_prop_ptr(obj, opaque);
+
+    if (visit_type_uint32(v, name, ptr, errp) && DEVICE(obj)->realized) {
+        ocssd_latency_changed(OCSSD(obj));
+    }
+}
+
+static const PropertyInfo ocssd_prop_runtime_uint32 = {
+    OCSSD_PROPINFO_TYPE("uint32"),
+    .get = ocssd_prop_get_media,
+    .set = ocssd_prop_set_runtime_uint32,
+    .set_default_value = ocssd_prop_default_media,
+    .realized_set_allowed = true,
+};
+
 static const Property ocssd_props[] = {
     DEFINE_PROP_DRIVE("drive", OcssdCtrl, blkconf.blk),
     DEFINE_PROP_STRING("serial", OcssdCtrl, params.serial),
@@ -90,12 +199,12 @@ static const Property ocssd_props[] = {
     DEFINE_PROP_OCSSD_MEDIA("maxocpu", maxocpu, MAXOCPU,
                             OCSSD_DEFAULT_MAXOCPU),
     DEFINE_PROP_OCSSD_MEDIA("wit", wit, WIT, OCSSD_DEFAULT_WIT),
-    DEFINE_PROP_OCSSD_MEDIA("trdt", trdt, TRDT, OCSSD_DEFAULT_TRDT),
-    DEFINE_PROP_OCSSD_MEDIA("trdm", trdm, TRDM, OCSSD_DEFAULT_TRDM),
-    DEFINE_PROP_OCSSD_MEDIA("twrt", twrt, TWRT, OCSSD_DEFAULT_TWRT),
-    DEFINE_PROP_OCSSD_MEDIA("twrm", twrm, TWRM, OCSSD_DEFAULT_TWRM),
-    DEFINE_PROP_OCSSD_MEDIA("tcrst", tcrst, TCRST, OCSSD_DEFAULT_TCRST),
-    DEFINE_PROP_OCSSD_MEDIA("tcrsm", tcrsm, TCRSM, OCSSD_DEFAULT_TCRSM),
+    DEFINE_PROP_OCSSD_MEDIA_TIME("trdt", trdt, TRDT, OCSSD_DEFAULT_TRDT),
+    DEFINE_PROP_OCSSD_MEDIA_TIME("trdm", trdm, TRDM, OCSSD_DEFAULT_TRDM),
+    DEFINE_PROP_OCSSD_MEDIA_TIME("twrt", twrt, TWRT, OCSSD_DEFAULT_TWRT),
+    DEFINE_PROP_OCSSD_MEDIA_TIME("twrm", twrm, TWRM, OCSSD_DEFAULT_TWRM),
+    DEFINE_PROP_OCSSD_MEDIA_TIME("tcrst", tcrst, TCRST, OCSSD_DEFAULT_TCRST),
+    DEFINE_PROP_OCSSD_MEDIA_TIME("tcrsm", tcrsm, TCRSM, OCSSD_DEFAULT_TCRSM),
     DEFINE_PROP_ON_OFF_AUTO("vector_copy", OcssdCtrl, params.vector_copy,
                             ON_OFF_AUTO_AUTO),
     DEFINE_PROP_ON_OFF_AUTO("multiple_resets", OcssdCtrl,
@@ -112,6 +221,14 @@ static const Property ocssd_props[] = {
     DEFINE_PROP_UINT64("seed", OcssdCtrl, params.seed, 0),
     DEFINE_PROP_SIZE("bounce_limit", OcssdCtrl, params.bounce_limit,
                      OCSSD_DEFAULT_BOUNCE_LIMIT),
+    DEFINE_PROP("timing", OcssdCtrl, params.timing, ocssd_prop_runtime_bool,
+                bool, .set_default = true, .defval.u = false),
+    DEFINE_PROP("timing_spread", OcssdCtrl, params.timing_spread,
+                ocssd_prop_runtime_bool, bool, .set_default = true,
+                .defval.u = false),
+    DEFINE_PROP("channel_mbps", OcssdCtrl, params.channel_mbps,
+                ocssd_prop_runtime_uint32, uint32_t, .set_default = true,
+                .defval.u = OCSSD_DEFAULT_CHANNEL_MBPS),
 };
 
 /* What `-device ocssd,help` says of each property. */
@@ -146,12 +263,18 @@ static const struct {
       "[media]" },
     { "wit", "wear-level index delta threshold for notifications (0-255, "
       "0 = none) [media]" },
-    { "trdt", "typical sector read time, ns [media]" },
-    { "trdm", "maximum sector read time, ns [media]" },
-    { "twrt", "typical write time, ns [media]" },
-    { "twrm", "maximum write time, ns [media]" },
-    { "tcrst", "typical chunk reset time, ns [media]" },
-    { "tcrsm", "maximum chunk reset time, ns [media]" },
+    { "trdt", "typical time to read a write unit, ns [media, run-time "
+      "settable]" },
+    { "trdm", "maximum time to read a write unit, ns [media, run-time "
+      "settable]" },
+    { "twrt", "typical time to program up to ws_opt sectors, ns [media, run-time "
+      "settable]" },
+    { "twrm", "maximum time to program up to ws_opt sectors, ns [media, run-time "
+      "settable]" },
+    { "tcrst", "typical chunk reset time, ns [media, run-time "
+      "settable]" },
+    { "tcrsm", "maximum chunk reset time, ns [media, run-time "
+      "settable]" },
     { "vector_copy", "MCCAP: Vector Copy supported (auto: image, or on) "
       "[media]" },
     { "multiple_resets", "MCCAP: a free chunk may be reset (auto: image, or "
@@ -168,6 +291,12 @@ static const struct {
     { "seed", "seed of the fault-injection random draws (0 = random)" },
     { "bounce_limit", "host memory for the data of commands in flight, "
       "bytes (at least 1 MiB); commands wait for memory beyond it" },
+    { "timing", "complete commands after the media's times (trdt, twrt, "
+      "tcrst) on their parallel units and channels; run-time settable" },
+    { "timing_spread", "draw each time between typical and maximum, from "
+      "seed; run-time settable" },
+    { "channel_mbps", "a group's channel speed, MB/s per sector moved (0 = "
+      "transfers take no time); run-time settable" },
 };
 
 static const VMStateDescription ocssd_vmstate = {
@@ -314,6 +443,7 @@ static void ocssd_realize(PCIDevice *pci, Error **errp)
                                                       ON_OFF_AUTO_OFF;
     p->early_reset = n->media.p.early_reset ? ON_OFF_AUTO_ON : ON_OFF_AUTO_OFF;
     ocssd_fault_init(n);
+    ocssd_latency_init(n);
     if (p->serial) {
         pstrcpy(n->serial, sizeof(n->serial), p->serial);
     } else {
@@ -381,6 +511,7 @@ static void ocssd_unrealize(PCIDevice *pci)
         memory_region_del_subregion(&n->bar0, &n->iomem);
     }
     ocssd_fault_cleanup(n);
+    ocssd_latency_cleanup(n);
     ocssd_media_cleanup(&n->media);
     g_free(n->sq);
     g_free(n->cq);
@@ -412,6 +543,7 @@ static void ocssd_instance_init(Object *obj)
 
     n->params.media_set = 0;
     ocssd_fault_add_properties(obj);
+    ocssd_latency_add_properties(obj);
     /* Bounce memory: in flight now, and the most there ever was. */
     object_property_add_uint64_ptr(obj, "bounce-inflight",
                                    &n->bounce_inflight, OBJ_PROP_FLAG_READ);

@@ -11,6 +11,9 @@
  *                   Chunk Notification log and its event
  *   ocssd-store.c   the image on the BlockBackend: format, load, persist
  *   ocssd-fault.c   fault injection (files, probabilities, runtime)
+ *   ocssd-latency.c the timing model in the device: completions held
+ *                   back on a timer, run-time tuning, per-PU statistics
+ *   ocssd-timing.c  the timing model (pure arithmetic, unit tested)
  *   ocssd-media.c   the chunk rules (pure, unit tested)
  *   ocssd-image.c   the image format (pure, shared with ocssd-img)
  *
@@ -29,6 +32,7 @@
 #include "hw/block/ocssd-spec.h"
 #include "hw/block/ocssd-media.h"
 #include "hw/block/ocssd-image.h"
+#include "hw/block/ocssd-timing.h"
 
 #define TYPE_OCSSD "ocssd"
 OBJECT_DECLARE_SIMPLE_TYPE(OcssdCtrl, OCSSD)
@@ -90,6 +94,9 @@ typedef struct OcssdParams {
     char        *highecc;
     uint64_t    seed;
     uint64_t    bounce_limit;   /* bytes of command buffers in flight */
+    bool        timing;         /* hold completions for the model's time */
+    bool        timing_spread;  /* draw times in [typical, max] */
+    uint32_t    channel_mbps;   /* per group; 0 = transfers take no time */
 } OcssdParams;
 
 typedef struct OcssdCtrl OcssdCtrl;
@@ -134,6 +141,11 @@ struct OcssdRequest {
     OcssdWriteTicket *ticket;
     void        *opaque;            /* per-command state */
     uint64_t    bounce;             /* bytes charged at fetch */
+
+    /* timing model (ocssd-latency.c) */
+    int64_t     due_ns;             /* its last operation ends */
+    uint64_t    due_seq;            /* held: order among equal due_ns */
+    unsigned    held_idx;           /* held: its place in the heap */
 
     QTAILQ_ENTRY(OcssdRequest) entry_list;
 };
@@ -250,6 +262,15 @@ typedef struct OcssdFault {
     GHashTable  *once;              /* runtime one-shot injections */
 } OcssdFault;
 
+/* The timing model and the completions it holds back. */
+typedef struct OcssdLatency {
+    OcssdTiming model;
+    QEMUTimer   *timer;             /* QEMU_CLOCK_VIRTUAL: the next due */
+    OcssdRequest **held;            /* binary heap on (due_ns, due_seq) */
+    unsigned    nheld, held_cap;
+    uint64_t    seq;
+} OcssdLatency;
+
 struct OcssdCtrl {
     PCIDevice   parent_obj;
     MemoryRegion bar0;
@@ -302,6 +323,7 @@ struct OcssdCtrl {
     OcssdMedia  media;
     OcssdStore  store;
     OcssdFault  fault;
+    OcssdLatency latency;
     VMChangeStateEntry *vmstate_handler;
 };
 
@@ -331,6 +353,7 @@ void ocssd_ctrl_reset_done(OcssdCtrl *n);
 void ocssd_ctrl_reset_sync(OcssdCtrl *n);
 void ocssd_ctrl_free_queues(OcssdCtrl *n);
 void ocssd_request_complete(OcssdRequest *req);
+void ocssd_request_complete_now(OcssdRequest *req);
 uint16_t ocssd_create_sq(OcssdCtrl *n, uint16_t sqid, uint16_t cqid,
                          hwaddr addr, uint32_t size);
 uint16_t ocssd_create_cq(OcssdCtrl *n, uint16_t cqid, uint16_t vector,
@@ -395,6 +418,21 @@ void ocssd_store_flush(OcssdCtrl *n, bool flush_media, OcssdStoreCb *cb,
 void ocssd_store_aio_rw(OcssdCtrl *n, OcssdRequest *req, bool is_write,
                         bool meta, uint64_t sector, uint64_t count,
                         uint8_t *buf, BdrvRequestFlags flags);
+
+/* ocssd-latency.c */
+int64_t ocssd_latency_now(void);
+void ocssd_latency_init(OcssdCtrl *n);
+void ocssd_latency_cleanup(OcssdCtrl *n);
+void ocssd_latency_changed(OcssdCtrl *n);
+void ocssd_latency_add_properties(Object *obj);
+bool ocssd_latency_hold(OcssdRequest *req);
+void ocssd_latency_release_all(OcssdCtrl *n);
+void ocssd_latency_begin(OcssdCtrl *n);
+void ocssd_latency_read(OcssdCtrl *n, const OcssdIoEntry *e);
+void ocssd_latency_program(OcssdCtrl *n, const OcssdIoEntry *e);
+void ocssd_latency_reset(OcssdCtrl *n, uint64_t chunk);
+void ocssd_latency_barrier(OcssdCtrl *n);
+void ocssd_latency_end(OcssdCtrl *n, OcssdRequest *req);
 
 /* ocssd-fault.c */
 bool ocssd_fault_load_files(OcssdCtrl *n, Error **errp);
