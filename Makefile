@@ -6,7 +6,8 @@
 #   make check-quick  the same without the Linux guest tests
 #   make guest-check  only the Linux guest tests
 #   make demo       build, then boot a tiny Linux guest on an ocssd device
-#   make bench      build, then print fio/reset numbers from a guest
+#   make bench      build, then print fio/reset numbers from a guest, the
+#                   timing model's numbers, and a per-PU heat map
 #   make fuzz       build, then fuzz the device for FUZZ_SECONDS (600) on the
 #                   fuzz build (--qemu=10.0-fuzz); corpus in build/fuzz/;
 #                   FUZZ_FLAGS: more libFuzzer options
@@ -66,6 +67,7 @@ demo: $(PRIMARY)
 
 bench: $(PRIMARY)
 	$(TOP)/scripts/bench --qemu $(TOP)/build/$(PRIMARY)/qemu-build/qemu-system-x86_64
+	$(TOP)/scripts/heatmap --qemu $(TOP)/build/$(PRIMARY)/qemu-build/qemu-system-x86_64
 
 fuzz: $(FUZZ_BUILD)
 	@[ -n "$(FUZZ_BUILD)" ] || { echo "make fuzz: no fuzz build:" \

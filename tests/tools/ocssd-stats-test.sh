@@ -271,5 +271,36 @@ n = sum(1 for _ in open(sys.argv[1] + ".jsonl"))
 got = (sm["device"], sm["samples"], n, u["g0/pu1"], u["g1/pu2"])
 print("ok" if got == ("oc1", 6, 6, 0.5, 1.0) else got)' "$tmp/live.json"
 
+# The real device, when run-tests gives a build: a QEMU with no guest to
+# boot (its firmware idles, its virtual clock runs) answers the script's
+# discovery and pu-stats reads in the format the device has.
+qemu=${1:-}/qemu-system-x86_64
+if [ -n "${1:-}" ] && [ -x "$qemu" ]; then
+    : > "$tmp/real.img"
+    "$qemu" -M q35 -display none -nodefaults \
+        -qmp "unix:$tmp/real.sock,server=on,wait=off" \
+        -drive "if=none,id=d0,file=$tmp/real.img,format=raw" \
+        -device ocssd,id=oc7,drive=d0,num_grp=2,num_pu=3,num_chk=4,clba=64 \
+        2> "$tmp/real.err" &
+    qpid=$!
+    i=0
+    while [ ! -S "$tmp/real.sock" ] && [ $i -lt 600 ]; do
+        sleep 0.05     # QEMU creating its socket: start-up, not a result
+        i=$((i + 1))
+    done
+    expect "real device: discovered, 3 samples of 6 idle PUs, timing off" 0 \
+        "oc7 3 6 False 0.0" python3 -c '
+import json, subprocess, sys
+out = subprocess.run([sys.argv[1], "--qmp", sys.argv[2], "--samples", "3",
+                      "--interval", "0.05", "--json", "--reset"],
+                     capture_output=True, text=True, check=True).stdout
+sm = json.loads(out)
+print(sm["device"], sm["samples"], len(sm["pus"]), sm["timing"],
+      max(p["utilization"] for p in sm["pus"]))' \
+        "$top/scripts/ocssd-stats" "$tmp/real.sock"
+    kill "$qpid" 2>/dev/null
+    wait "$qpid" 2>/dev/null || true
+fi
+
 echo "1..$n"
 [ "$fails" -eq 0 ]
