@@ -267,10 +267,10 @@ static const struct {
       "settable]" },
     { "trdm", "maximum time to read a write unit, ns [media, run-time "
       "settable]" },
-    { "twrt", "typical time to program up to ws_opt sectors, ns [media, run-time "
-      "settable]" },
-    { "twrm", "maximum time to program up to ws_opt sectors, ns [media, run-time "
-      "settable]" },
+    { "twrt", "typical time to program up to ws_opt sectors, ns [media, "
+      "run-time settable]" },
+    { "twrm", "maximum time to program up to ws_opt sectors, ns [media, "
+      "run-time settable]" },
     { "tcrst", "typical chunk reset time, ns [media, run-time "
       "settable]" },
     { "tcrsm", "maximum chunk reset time, ns [media, run-time "
