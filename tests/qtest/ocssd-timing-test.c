@@ -639,6 +639,7 @@ static void test_refused_no_time(void)
 {
     QOcssd *o = boot("");
     g_autofree uint8_t *buf = g_malloc(4096);
+    QDict *s;
 
     qom_set_bool(o, "timing", true);
     /* DULBE on: an unwritten sector is an error, completed at once. */
@@ -646,7 +647,9 @@ static void test_refused_no_time(void)
                                         NULL), ==, 0);
     g_assert_cmphex(QOCSSD_SC(qocssd_read(o, 1, qocssd_lba(o, 0, 0, 0, 0),
                                           1, buf, NULL, 0)), ==, NVME_DULB);
-    g_assert_cmpint(qdict_get_int(pu_entry(pu_stats(o), 0), "reads"), ==, 0);
+    s = pu_stats(o);
+    g_assert_cmpint(qdict_get_int(pu_entry(s, 0), "reads"), ==, 0);
+    qobject_unref(s);
     qocssd_shutdown(o);
 }
 
