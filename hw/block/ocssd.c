@@ -88,15 +88,11 @@ static void ocssd_prop_set_media_time(Object *obj, Visitor *v,
     }
     m = n->media.p;
     *(uint32_t *)((uint8_t *)&m + off) = val;
-    if (m.trdm < m.trdt || m.twrm < m.twrt || m.tcrsm < m.tcrst) {
-        error_setg(errp, "ocssd: %s=%" PRIu32 " is invalid now: trdm, twrm "
-                   "and tcrsm (maximum times) must not be below trdt, twrt "
-                   "and tcrst (typical); they are %" PRIu32 "/%" PRIu32
-                   ", %" PRIu32 "/%" PRIu32 " and %" PRIu32 "/%" PRIu32
-                   " (change the maximum first when raising a typical "
-                   "time)", name, val, n->media.p.trdt, n->media.p.trdm,
-                   n->media.p.twrt, n->media.p.twrm, n->media.p.tcrst,
-                   n->media.p.tcrsm);
+    /* The medium's own check: only the times differ from what passed. */
+    if (!ocssd_media_params_check(&m, errp)) {
+        error_prepend(errp, "ocssd: %s=%" PRIu32 " refused now (change the "
+                      "maximum first when raising a typical time): ", name,
+                      val);
         return;
     }
     n->media.p = m;
