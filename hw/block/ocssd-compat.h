@@ -88,4 +88,16 @@ static inline void ocssd_compat_set_props(DeviceClass *dc,
 #define OCSSD_RESET_HOLD(fn) fn
 #endif
 
+/*
+ * VMStateDescription.fields became const in QEMU 9; SaveVMHandlers'
+ * save_setup gained an Error ** in 9.1.
+ */
+#if OCSSD_QEMU_7
+#define OCSSD_VMSTATE_FIELDS (VMStateField[])
+#define OCSSD_SAVE_SETUP_ARGS QEMUFile *f, void *opaque
+#else
+#define OCSSD_VMSTATE_FIELDS (const VMStateField[])
+#define OCSSD_SAVE_SETUP_ARGS QEMUFile *f, void *opaque, Error **errp
+#endif
+
 #endif /* HW_BLOCK_OCSSD_COMPAT_H */

@@ -50,7 +50,7 @@ static bool ocssd_failed(OcssdCtrl *n)
 }
 
 /* Fatal host misprogramming: CSTS.CFS; the host must reset us. */
-static void ocssd_ctrl_fatal(OcssdCtrl *n, const char *why)
+void ocssd_ctrl_fatal(OcssdCtrl *n, const char *why)
 {
     qemu_log_mask(LOG_GUEST_ERROR, "ocssd: controller fatal status: %s\n",
                   why);
@@ -253,6 +253,7 @@ static void ocssd_request_release(OcssdRequest *req)
  */
 void ocssd_request_complete(OcssdRequest *req)
 {
+    req->sq->ctrl->reqs_working--;
     if (!ocssd_latency_hold(req)) {
         ocssd_request_complete_now(req);
     }
@@ -331,6 +332,12 @@ static void ocssd_post_cqes(void *opaque)
 
 /* ---- submission ----------------------------------------------------- */
 
+/*
+ * Commands are fetched while the VM runs: a stopped VM's device settles
+ * (ocssd_migration_quiesce) and what the guest queued meanwhile waits
+ * in guest memory, for ocssd_ctrl_kick() here or on a migration's
+ * destination.
+ */
 static void ocssd_process_sq(void *opaque)
 {
     OcssdSQ *sq = opaque;
@@ -338,7 +345,8 @@ static void ocssd_process_sq(void *opaque)
 
     sq->processing = true;
     while (sq->head != sq->tail && !QTAILQ_EMPTY(&sq->free_list) &&
-           ocssd_enabled(n) && !ocssd_failed(n) && !ocssd_sq_orphaned(n, sq)) {
+           ocssd_enabled(n) && !ocssd_failed(n) && !ocssd_sq_orphaned(n, sq) &&
+           runstate_is_running()) {
         hwaddr addr = sq->dma_addr + (hwaddr)sq->head * OCSSD_SQE_SIZE;
         OcssdRequest *req = QTAILQ_FIRST(&sq->free_list);
         uint16_t status;
@@ -353,6 +361,7 @@ static void ocssd_process_sq(void *opaque)
         sq->head = (sq->head + 1) % sq->size;
         QTAILQ_REMOVE(&sq->free_list, req, entry_list);
         QTAILQ_INSERT_TAIL(&sq->out_list, req, entry_list);
+        n->reqs_working++;
         memset(&req->cqe, 0, sizeof(req->cqe));
         req->status = NVME_SUCCESS;
         req->err_param = 0xffff;
@@ -379,6 +388,21 @@ static void ocssd_process_sq(void *opaque)
     sq->processing = false;
     if (ocssd_sq_orphaned(n, sq)) {
         ocssd_sq_free_if_idle(sq);
+    }
+}
+
+/* The VM runs (again): fetch what waited, post what waited. */
+void ocssd_ctrl_kick(OcssdCtrl *n)
+{
+    uint32_t i;
+
+    for (i = 0; i < n->params.num_queues; i++) {
+        if (n->sq[i]) {
+            qemu_bh_schedule(n->sq[i]->bh);
+        }
+        if (n->cq[i] && !QTAILQ_EMPTY(&n->cq[i]->req_list)) {
+            qemu_bh_schedule(n->cq[i]->bh);
+        }
     }
 }
 

@@ -494,6 +494,47 @@ void ocssd_fault_add_properties(Object *obj)
 }
 
 /*
+ * The pending one-shot injections, for a migration: their keys (kind and
+ * index), in a new array the caller frees.
+ */
+uint32_t ocssd_fault_get_once(OcssdCtrl *n, uint64_t **keys)
+{
+    GHashTableIter it;
+    gpointer k;
+    uint32_t count = 0;
+
+    *keys = g_new(uint64_t, g_hash_table_size(n->fault.once));
+    g_hash_table_iter_init(&it, n->fault.once);
+    while (g_hash_table_iter_next(&it, &k, NULL)) {
+        (*keys)[count++] = *(gint64 *)k;
+    }
+    return count;
+}
+
+/* Replace them with a migration's; false when a key is not one of ours. */
+bool ocssd_fault_set_once(OcssdCtrl *n, const uint64_t *keys, uint32_t count)
+{
+    uint32_t i;
+
+    for (i = 0; i < count; i++) {
+        uint64_t kind = keys[i] >> 58, index = keys[i] & ((1ULL << 58) - 1);
+        uint64_t limit = kind == ONCE_RESET_FAIL ? n->media.nchunks :
+                         n->media.nsectors;
+
+        if (kind < ONCE_READ_ERROR || kind > ONCE_RESET_FAIL ||
+            index >= limit) {
+            return false;
+        }
+    }
+    g_hash_table_remove_all(n->fault.once);
+    for (i = 0; i < count; i++) {
+        g_hash_table_add(n->fault.once,
+                         once_key(keys[i] >> 58, keys[i] & ((1ULL << 58) - 1)));
+    }
+    return true;
+}
+
+/*
  * Parse every rule file (resetfail, writefail, readfail, highecc) against
  * the medium's geometry.  The store calls this before it writes anything,
  * so that a bad file refuses the device before an empty image is

@@ -96,15 +96,32 @@ static void ocssd_held_down(OcssdLatency *l, unsigned i)
     ocssd_held_set(l, i, req);
 }
 
+/* Take the request at i out of the heap. */
+static OcssdRequest *ocssd_held_remove(OcssdLatency *l, unsigned i)
+{
+    OcssdRequest *req = l->held[i];
+
+    if (i != --l->nheld) {
+        ocssd_held_set(l, i, l->held[l->nheld]);
+        ocssd_held_down(l, i);
+        ocssd_held_up(l, l->held[i]->held_idx);
+    }
+    return req;
+}
+
 static OcssdRequest *ocssd_held_pop(OcssdLatency *l)
 {
-    OcssdRequest *top = l->held[0];
+    return ocssd_held_remove(l, 0);
+}
 
-    if (--l->nheld) {
-        ocssd_held_set(l, 0, l->held[l->nheld]);
-        ocssd_held_down(l, 0);
+static void ocssd_held_insert(OcssdLatency *l, OcssdRequest *req)
+{
+    if (l->nheld == l->held_cap) {
+        l->held_cap = MAX(64, l->held_cap * 2);
+        l->held = g_renew(OcssdRequest *, l->held, l->held_cap);
     }
-    return top;
+    ocssd_held_set(l, l->nheld++, req);
+    ocssd_held_up(l, req->held_idx);
 }
 
 static void ocssd_latency_arm(OcssdLatency *l)
@@ -144,13 +161,8 @@ bool ocssd_latency_hold(OcssdRequest *req)
     if (!n->params.timing || req->due_ns <= now) {
         return false;
     }
-    if (l->nheld == l->held_cap) {
-        l->held_cap = MAX(64, l->held_cap * 2);
-        l->held = g_renew(OcssdRequest *, l->held, l->held_cap);
-    }
     req->due_seq = l->seq++;
-    ocssd_held_set(l, l->nheld++, req);
-    ocssd_held_up(l, req->held_idx);
+    ocssd_held_insert(l, req);
     trace_ocssd_latency_hold(req->sq->sqid, req->cmd.cid, req->due_ns,
                              req->due_ns - now);
     if (l->held[0] == req) {
@@ -168,6 +180,43 @@ void ocssd_latency_release_all(OcssdCtrl *n)
         ocssd_request_complete_now(ocssd_held_pop(l));
     }
     ocssd_latency_arm(l);
+}
+
+/*
+ * Complete now the held requests of deleted queues (their completions are
+ * dropped): a VM that stops does not wait for the media's time
+ * (ocssd_migration_quiesce).
+ */
+void ocssd_latency_release_orphans(OcssdCtrl *n)
+{
+    OcssdLatency *l = &n->latency;
+    unsigned i = 0;
+
+    while (i < l->nheld) {
+        OcssdRequest *req = l->held[i];
+
+        if (n->sq[req->sq->sqid] == req->sq) {
+            i++;
+            continue;
+        }
+        ocssd_held_remove(l, i);
+        trace_ocssd_latency_release(req->sq->sqid, req->cmd.cid, req->due_ns);
+        ocssd_request_complete_now(req);
+        i = 0;      /* the heap moved */
+    }
+    ocssd_latency_arm(l);
+}
+
+/* A migration brings a held request back, at its place in the order. */
+void ocssd_latency_restore(OcssdRequest *req, uint64_t due_seq)
+{
+    req->due_seq = due_seq;
+    ocssd_held_insert(&ocssd_req_ctrl(req)->latency, req);
+}
+
+void ocssd_latency_arm_timer(OcssdCtrl *n)
+{
+    ocssd_latency_arm(&n->latency);
 }
 
 /* ---- the model's life ------------------------------------------------ */

@@ -539,6 +539,18 @@ void ocssd_store_chunk_reset(OcssdCtrl *n, uint64_t chunk)
     ocssd_store_chunk_changed(n, chunk);
 }
 
+/*
+ * QEMU keeps an image inactive where another QEMU may still write it: on
+ * an incoming migration until the source has stopped, and on the source
+ * once it has handed the image over.  Nothing is written then.
+ */
+bool ocssd_store_inactive(OcssdStore *s)
+{
+    BlockDriverState *bs = s->blk ? blk_bs(s->blk) : NULL;
+
+    return bs && (bdrv_get_flags(bs) & BDRV_O_INACTIVE);
+}
+
 /* ---- open, format, close --------------------------------------------- */
 
 static const struct {
@@ -777,13 +789,48 @@ static bool ocssd_store_format(OcssdCtrl *n, Error **errp)
 /* The chunk table is read in pieces of this many bytes (whole blocks). */
 #define TABLE_READ_BYTES    (256 * TABLE_BLOCK)
 
+/*
+ * Read the chunk table into the medium, checking every entry, in pieces
+ * of TABLE_READ_BYTES: a bounded buffer, and requests far below the block
+ * layer's limit at any geometry.
+ */
+static bool ocssd_store_read_table(OcssdCtrl *n, Error **errp)
+{
+    OcssdStore *s = &n->store;
+    g_autofree uint8_t *table = g_malloc(TABLE_READ_BYTES);
+    uint64_t first, count;
+    int ret;
+
+    QEMU_BUILD_BUG_ON((uint64_t)OCSSD_MAX_CHUNKS * OCSSD_IMAGE_TABLE_ENTRY >
+                      BDRV_REQUEST_MAX_BYTES);
+    for (first = 0; first < n->media.nchunks; first += count) {
+        count = MIN(TABLE_READ_BYTES / OCSSD_IMAGE_TABLE_ENTRY,
+                    n->media.nchunks - first);
+        ret = blk_pread(s->blk, s->layout.table_offset +
+                        first * OCSSD_IMAGE_TABLE_ENTRY,
+                        ROUND_UP(count * OCSSD_IMAGE_TABLE_ENTRY, TABLE_BLOCK),
+                        table, 0);
+        if (ret < 0) {
+            error_setg_errno(errp, -ret, "ocssd: cannot read the chunk "
+                             "table");
+            return false;
+        }
+        if (!ocssd_image_table_decode_part(table, &n->media, first, count,
+                                           errp)) {
+            error_prepend(errp, "ocssd: refusing the image (left "
+                          "unchanged): ");
+            return false;
+        }
+    }
+    ocssd_media_recount(&n->media);
+    return true;
+}
+
 /* An existing image: check everything before writing anything. */
 static bool ocssd_store_load(OcssdCtrl *n, int64_t len, Error **errp)
 {
     OcssdStore *s = &n->store;
     OcssdMediaParams p;
-    g_autofree uint8_t *table = NULL;
-    uint64_t first, count;
     int ret;
 
     if (len < OCSSD_IMAGE_HEADER_SIZE) {
@@ -806,33 +853,9 @@ static bool ocssd_store_load(OcssdCtrl *n, int64_t len, Error **errp)
     }
     ocssd_image_layout(&p, &s->layout);
     ocssd_media_init(&n->media, &p);
-    /*
-     * The table in pieces of TABLE_READ_BYTES: a bounded buffer, and
-     * requests far below the block layer's limit at any geometry.
-     */
-    QEMU_BUILD_BUG_ON((uint64_t)OCSSD_MAX_CHUNKS * OCSSD_IMAGE_TABLE_ENTRY >
-                      BDRV_REQUEST_MAX_BYTES);
-    table = g_malloc(TABLE_READ_BYTES);
-    for (first = 0; first < n->media.nchunks; first += count) {
-        count = MIN(TABLE_READ_BYTES / OCSSD_IMAGE_TABLE_ENTRY,
-                    n->media.nchunks - first);
-        ret = blk_pread(s->blk, s->layout.table_offset +
-                        first * OCSSD_IMAGE_TABLE_ENTRY,
-                        ROUND_UP(count * OCSSD_IMAGE_TABLE_ENTRY, TABLE_BLOCK),
-                        table, 0);
-        if (ret < 0) {
-            error_setg_errno(errp, -ret, "ocssd: cannot read the chunk "
-                             "table");
-            return false;
-        }
-        if (!ocssd_image_table_decode_part(table, &n->media, first, count,
-                                           errp)) {
-            error_prepend(errp, "ocssd: refusing the image (left "
-                          "unchanged): ");
-            return false;
-        }
+    if (!ocssd_store_read_table(n, errp)) {
+        return false;
     }
-    ocssd_media_recount(&n->media);
     if (!ocssd_fault_load_files(n, errp)) {
         return false;
     }
@@ -844,7 +867,14 @@ static bool ocssd_store_load(OcssdCtrl *n, int64_t len, Error **errp)
     }
     ocssd_store_alloc(n);
 
-    if (!s->read_only) {
+    if (ocssd_store_inactive(s)) {
+        /*
+         * A migration destination: the source still runs on this image.
+         * Nothing is written, and what was read is re-read when the VM
+         * runs here (ocssd_store_reload), after QEMU activated the image.
+         */
+        s->stale = true;
+    } else if (!s->read_only) {
         uint32_t flags = le32_to_cpu(s->header.flags);
 
         s->header.power_cycles =
@@ -886,6 +916,11 @@ bool ocssd_store_open(OcssdCtrl *n, Error **errp)
     if (len == 0 && s->read_only) {
         error_setg(&err, "ocssd: the image is empty and read-only, so it "
                    "cannot be formatted");
+    } else if (len == 0 && ocssd_store_inactive(s)) {
+        error_setg(&err, "ocssd: the image is empty on an incoming migration: "
+                   "the destination must open the source's image (shared "
+                   "storage), which the source formatted; it is not "
+                   "formatted here");
     } else if (len == 0) {
         ocssd_store_format(n, &err);
     } else {
@@ -910,7 +945,7 @@ static bool ocssd_store_header_dirty(OcssdStore *s, bool dirty)
 {
     uint32_t flags = le32_to_cpu(s->header.flags);
 
-    if (s->read_only || !s->blk || !s->chunk ||
+    if (s->read_only || !s->blk || !s->chunk || ocssd_store_inactive(s) ||
         (!!(flags & OCSSD_IMAGE_FLAG_DIRTY) == dirty && !s->header_stale)) {
         return false;
     }
@@ -1062,7 +1097,7 @@ static bool ocssd_store_sync_durable(OcssdCtrl *n)
     OcssdStore *s = &n->store;
     Error *err = NULL;
 
-    if (!s->blk || s->read_only || !s->chunk) {
+    if (!s->blk || s->read_only || !s->chunk || ocssd_store_inactive(s)) {
         return true;
     }
     blk_drain(s->blk);
@@ -1140,4 +1175,103 @@ void ocssd_store_close(OcssdCtrl *n)
     g_free(s->dirty);
     s->chunk = NULL;
     s->dirty = NULL;
+}
+
+/*
+ * Whether two media have the same layout (everything but the times, which
+ * a run may change); errp names the first difference, a as "source".
+ */
+bool ocssd_store_same_layout(const OcssdMediaParams *a,
+                             const OcssdMediaParams *b, Error **errp)
+{
+    OcssdMediaParams ta = *a, tb = *b;
+    const struct {
+        const char *name;
+        bool a, b;
+    } flags[] = {
+        { "vector_copy", a->vector_copy, b->vector_copy },
+        { "multiple_resets", a->multiple_resets, b->multiple_resets },
+        { "early_reset", a->early_reset, b->early_reset },
+    };
+    int i;
+
+    for (i = 0; i < OCSSD_MP__COUNT; i++) {
+        if (!ocssd_media_prop_is_time(i) &&
+            *media_field(&ta, i) != *media_field(&tb, i)) {
+            error_setg(errp, "%s=%" PRIu32 " on the source, %s=%" PRIu32
+                       " here", ocssd_media_prop_fields[i].name,
+                       *media_field(&ta, i), ocssd_media_prop_fields[i].name,
+                       *media_field(&tb, i));
+            return false;
+        }
+    }
+    for (i = 0; i < ARRAY_SIZE(flags); i++) {
+        if (flags[i].a != flags[i].b) {
+            error_setg(errp, "%s=%s on the source, %s=%s here",
+                       flags[i].name, flags[i].a ? "on" : "off",
+                       flags[i].name, flags[i].b ? "on" : "off");
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Read the image again, after a migration or loadvm put this device's
+ * state in place (s->stale): the source, or the snapshot, left the image
+ * complete and clean; what this device read at realize is older.  The
+ * geometry and the UUID must still be the device's; the media's times
+ * stay the ones the device runs with.  Nothing in flight (the VM has not
+ * run since).  A power cycle is not counted: the device did not stop.
+ */
+bool ocssd_store_reload(OcssdCtrl *n, Error **errp)
+{
+    OcssdStore *s = &n->store;
+    OcssdImageHeader h;
+    OcssdMediaParams p;
+    int64_t len = blk_getlength(s->blk);
+    uint64_t i;
+    int ret;
+
+    if (len < 0) {
+        error_setg_errno(errp, -len, "ocssd: cannot get the image size");
+        return false;
+    }
+    ret = blk_pread(s->blk, 0, sizeof(h), &h, 0);
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "ocssd: cannot read the image header");
+        return false;
+    }
+    if (!ocssd_image_header_parse(&h, len, &p, errp)) {
+        error_prepend(errp, "ocssd: the image is no longer valid: ");
+        return false;
+    }
+    if (memcmp(h.uuid, n->uuid.data, sizeof(h.uuid))) {
+        error_setg(errp, "ocssd: the image is not the one this device "
+                   "opened (its UUID differs)");
+        return false;
+    }
+    if (!ocssd_store_same_layout(&n->media.p, &p, errp)) {
+        error_prepend(errp, "ocssd: the image's geometry changed: ");
+        return false;
+    }
+    if (!ocssd_store_read_table(n, errp)) {
+        return false;
+    }
+    for (i = 0; i < n->media.nchunks; i++) {
+        s->chunk[i].wp_done = n->media.chunk[i].wp;
+    }
+    bitmap_zero(s->dirty, s->table_blocks);
+    s->header = h;
+    s->stale = false;
+    if (!s->read_only &&
+        (le32_to_cpu(h.flags) & OCSSD_IMAGE_FLAG_DIRTY)) {
+        /* The source did not get it to stable storage. */
+        s->header.unsafe_shutdowns =
+            cpu_to_le64(le64_to_cpu(h.unsafe_shutdowns) + 1);
+        s->header_stale = true;
+    }
+    trace_ocssd_store_reload(n->media.nchunks,
+                             le32_to_cpu(h.flags) & OCSSD_IMAGE_FLAG_DIRTY);
+    return true;
 }

@@ -169,18 +169,9 @@ void ocssd_timing_reset(OcssdTiming *t, uint32_t pu)
 
 /* ---- scheduling ---------------------------------------------------------- */
 
-/*
- * The operations not over when one more arrives: the deepest queue seen.
- * Ends on a PU never decrease (each operation starts after the one
- * before), so the ring drops from its head.
- */
-static void ocssd_timing_queue(OcssdTimingPu *u, int64_t now, int64_t end)
+/* Append an operation's end to a PU's ring (growing it). */
+static void ocssd_timing_push(OcssdTimingPu *u, int64_t end)
 {
-    while (u->ends_count && u->ends[u->ends_head] <= now) {
-        u->ends_head = (u->ends_head + 1) % u->ends_cap;
-        u->ends_count--;
-    }
-    u->stats.max_queue = MAX(u->stats.max_queue, u->ends_count);
     if (u->ends_count == u->ends_cap) {
         uint32_t cap = MAX(8, u->ends_cap * 2), i;
         int64_t *ends = g_new(int64_t, cap);
@@ -195,6 +186,50 @@ static void ocssd_timing_queue(OcssdTimingPu *u, int64_t now, int64_t end)
     }
     u->ends[(u->ends_head + u->ends_count) % u->ends_cap] = end;
     u->ends_count++;
+}
+
+/*
+ * The operations not over when one more arrives: the deepest queue seen.
+ * Ends on a PU never decrease (each operation starts after the one
+ * before), so the ring drops from its head.
+ */
+static void ocssd_timing_queue(OcssdTimingPu *u, int64_t now, int64_t end)
+{
+    while (u->ends_count && u->ends[u->ends_head] <= now) {
+        u->ends_head = (u->ends_head + 1) % u->ends_cap;
+        u->ends_count--;
+    }
+    u->stats.max_queue = MAX(u->stats.max_queue, u->ends_count);
+    ocssd_timing_push(u, end);
+}
+
+/*
+ * A PU's operations not yet over, oldest first, into ends (room for
+ * t->pu[pu].ends_count): what a migration carries (ocssd-migration.c).
+ */
+uint32_t ocssd_timing_get_ends(const OcssdTiming *t, uint32_t pu,
+                               int64_t *ends)
+{
+    const OcssdTimingPu *u = &t->pu[pu];
+    uint32_t i;
+
+    for (i = 0; i < u->ends_count; i++) {
+        ends[i] = u->ends[(u->ends_head + i) % u->ends_cap];
+    }
+    return u->ends_count;
+}
+
+/* Give a PU back the operations ocssd_timing_get_ends() found, in order. */
+void ocssd_timing_set_ends(OcssdTiming *t, uint32_t pu, const int64_t *ends,
+                           uint32_t count)
+{
+    OcssdTimingPu *u = &t->pu[pu];
+    uint32_t i;
+
+    u->ends_head = u->ends_count = 0;
+    for (i = 0; i < count; i++) {
+        ocssd_timing_push(u, ends[i]);
+    }
 }
 
 /* The array part of an operation on its PU, from `from`: its end. */

@@ -295,11 +295,6 @@ static const struct {
       "transfers take no time); run-time settable" },
 };
 
-static const VMStateDescription ocssd_vmstate = {
-    .name = "ocssd",
-    .unmigratable = 1,
-};
-
 /* ---- realize ---------------------------------------------------------- */
 
 static bool ocssd_check_params(OcssdCtrl *n, Error **errp)
@@ -401,9 +396,12 @@ static bool ocssd_init_pci(OcssdCtrl *n, Error **errp)
 }
 
 /*
- * Going to stop (including QEMU exiting): make the image clean.  QEMU 7.2
- * exits with every block node already drained, which would queue our
- * writes forever; the device's own metadata must still go out.
+ * Going to stop (including QEMU exiting, a migration, savevm): let the
+ * commands in flight finish, then make the image clean.  QEMU 7.2 exits
+ * with every block node already drained, which would queue our writes
+ * forever; the device's own metadata must still go out.  Running (again,
+ * or on a migration's destination): read the image if it may have
+ * changed, mark it in use, go on with the queues.
  */
 static void ocssd_vm_state_change(void *opaque, bool running, RunState state)
 {
@@ -411,10 +409,12 @@ static void ocssd_vm_state_change(void *opaque, bool running, RunState state)
 
     trace_ocssd_vm_state(running);
     if (running) {
+        ocssd_migration_resume(n);
         ocssd_store_set_dirty_flag(n, true);
         return;
     }
     blk_set_disable_request_queuing(n->store.blk, true);
+    ocssd_migration_quiesce(n);
     /* What did not reach stable storage leaves the image DIRTY. */
     ocssd_store_sync_all(n);
     blk_set_disable_request_queuing(n->store.blk, false);
@@ -479,6 +479,7 @@ static void ocssd_realize(PCIDevice *pci, Error **errp)
     ocssd_features_init(n);
     n->vmstate_handler = qemu_add_vm_change_state_handler(
         ocssd_vm_state_change, n);
+    ocssd_migration_init(n);
     trace_ocssd_realize(n->serial, n->media.p.num_grp, n->media.p.num_pu,
                         n->media.p.num_chk, n->media.p.clba);
 }
@@ -492,6 +493,7 @@ static void ocssd_unrealize(PCIDevice *pci)
         qemu_del_vm_change_state_handler(n->vmstate_handler);
         n->vmstate_handler = NULL;
     }
+    ocssd_migration_cleanup(n);
     if (n->sq) {
         ocssd_ctrl_reset_sync(n);
     }

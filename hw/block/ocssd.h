@@ -13,6 +13,8 @@
  *   ocssd-fault.c   fault injection (files, probabilities, runtime)
  *   ocssd-latency.c the timing model in the device: completions held
  *                   back on a timer, run-time tuning, per-PU statistics
+ *   ocssd-migration.c  live migration and snapshots: the state in the
+ *                   stream, settling at VM stop, the image read again
  *   ocssd-timing.c  the timing model (pure arithmetic, unit tested)
  *   ocssd-media.c   the chunk rules (pure, unit tested)
  *   ocssd-image.c   the image format (pure, shared with ocssd-img)
@@ -247,6 +249,7 @@ typedef struct OcssdStore {
     int         table_ret;
     bool        header_busy;        /* a DIRTY update is in flight */
     bool        header_stale;       /* the last header update failed */
+    bool        stale;              /* read again before the VM runs on */
     GSList      *header_waiters;    /* OcssdHeaderWaiter: for the next */
 } OcssdStore;
 
@@ -270,6 +273,82 @@ typedef struct OcssdLatency {
     unsigned    nheld, held_cap;
     uint64_t    seq;
 } OcssdLatency;
+
+/*
+ * Migration (ocssd-migration.c): the parts of the state that are not
+ * plain fields, flattened by pre_save for the stream and unpacked by
+ * post_load.
+ */
+typedef struct OcssdMigSQ {
+    uint16_t    sqid, cqid;
+    uint32_t    size, head, tail;
+    uint64_t    dma_addr;
+} OcssdMigSQ;
+
+typedef struct OcssdMigCQ {
+    uint16_t    cqid, vector;
+    bool        irq_enabled;
+    uint8_t     phase;
+    uint32_t    size, head, tail, pending_irqs;
+    uint64_t    dma_addr;
+    int64_t     coalesce_due;       /* -1: the timer is not running */
+} OcssdMigCQ;
+
+/* A request with a command identifier and no work left. */
+enum {
+    OCSSD_MIG_REQ_HELD,             /* by the timing model, until due_ns */
+    OCSSD_MIG_REQ_POSTING,          /* waiting for room in its CQ */
+    OCSSD_MIG_REQ_AER,              /* an outstanding AER */
+};
+
+typedef struct OcssdMigReq {
+    uint16_t    sqid;
+    uint8_t     kind;
+    uint8_t     cmd[64];
+    uint16_t    status, err_param;
+    uint64_t    err_lba;
+    uint32_t    result, dw1;
+    int64_t     due_ns;
+    uint64_t    due_seq;
+} OcssdMigReq;
+
+typedef struct OcssdMigWindow {
+    uint64_t    chunk;
+    uint64_t    floor;              /* OcssdChunk.mw_floor */
+} OcssdMigWindow;
+
+typedef struct OcssdMigPu {
+    int64_t     busy_until;
+    uint32_t    nends;              /* its operations in OcssdMigration.ends */
+    OcssdPuStats stats;
+} OcssdMigPu;
+
+typedef struct OcssdMigBus {
+    int64_t     busy_until;
+    OcssdBusStats stats;
+} OcssdMigBus;
+
+typedef struct OcssdMigration {
+    char        *idstr;             /* the configuration section's name */
+    uint32_t    cc, csts, aqa, intms, intmc;
+    uint64_t    asq, acq;
+    uint64_t    uptime_ms;
+    uint8_t     aer_events[OCSSD_AER_MAX_QUEUED * sizeof(NvmeAerResult)];
+    uint64_t    timing_rng;
+    int64_t     timing_since;
+    uint64_t    latency_seq;
+    /* VMState counts struct arrays in int32_t, plain ones in uint32_t. */
+    int32_t     num_sq, num_cq, num_req, num_win, num_grp, num_pu;
+    uint32_t    num_once, num_ends;
+    OcssdMigSQ  *sq;
+    OcssdMigCQ  *cq;
+    OcssdMigReq *req;
+    OcssdMigWindow *win;            /* kept until the image is read again */
+    uint64_t    *once;
+    OcssdMigPu  *pu;
+    OcssdMigBus *bus;
+    int64_t     *ends;
+} OcssdMigration;
 
 struct OcssdCtrl {
     PCIDevice   parent_obj;
@@ -303,6 +382,7 @@ struct OcssdCtrl {
     bool        reset_pending;      /* CC.EN cleared: until the orphans go */
     bool        start_deferred;     /* CC.EN set while reset_pending */
     unsigned    orphans;            /* deleted SQs not freed yet */
+    unsigned    reqs_working;       /* fetched, not yet completed */
     uint64_t    bounce_inflight;    /* bytes charged to requests in flight */
     uint64_t    bounce_peak;
     QTAILQ_HEAD(, OcssdSQ) mem_waiters; /* SQs waiting for bounce memory */
@@ -324,6 +404,7 @@ struct OcssdCtrl {
     OcssdStore  store;
     OcssdFault  fault;
     OcssdLatency latency;
+    OcssdMigration mig;
     VMChangeStateEntry *vmstate_handler;
 };
 
@@ -351,6 +432,8 @@ void ocssd_ctrl_init_registers(OcssdCtrl *n);
 void ocssd_ctrl_reset(OcssdCtrl *n);
 void ocssd_ctrl_reset_done(OcssdCtrl *n);
 void ocssd_ctrl_reset_sync(OcssdCtrl *n);
+void ocssd_ctrl_fatal(OcssdCtrl *n, const char *why);
+void ocssd_ctrl_kick(OcssdCtrl *n);
 void ocssd_ctrl_free_queues(OcssdCtrl *n);
 void ocssd_request_complete(OcssdRequest *req);
 void ocssd_request_complete_now(OcssdRequest *req);
@@ -401,6 +484,10 @@ void ocssd_io_request_release(OcssdRequest *req);
 
 /* ocssd-store.c */
 bool ocssd_store_open(OcssdCtrl *n, Error **errp);
+bool ocssd_store_inactive(OcssdStore *s);
+bool ocssd_store_reload(OcssdCtrl *n, Error **errp);
+bool ocssd_store_same_layout(const OcssdMediaParams *a,
+                             const OcssdMediaParams *b, Error **errp);
 void ocssd_store_close(OcssdCtrl *n);
 void ocssd_store_sync_all(OcssdCtrl *n);
 void ocssd_store_set_dirty_flag(OcssdCtrl *n, bool dirty);
@@ -427,6 +514,9 @@ void ocssd_latency_changed(OcssdCtrl *n);
 void ocssd_latency_add_properties(Object *obj);
 bool ocssd_latency_hold(OcssdRequest *req);
 void ocssd_latency_release_all(OcssdCtrl *n);
+void ocssd_latency_release_orphans(OcssdCtrl *n);
+void ocssd_latency_restore(OcssdRequest *req, uint64_t due_seq);
+void ocssd_latency_arm_timer(OcssdCtrl *n);
 void ocssd_latency_begin(OcssdCtrl *n);
 void ocssd_latency_read(OcssdCtrl *n, const OcssdIoEntry *e);
 void ocssd_latency_program(OcssdCtrl *n, const OcssdIoEntry *e);
@@ -443,5 +533,14 @@ bool ocssd_fault_reset_fails(OcssdCtrl *n, uint64_t chunk);
 uint16_t ocssd_fault_write(OcssdCtrl *n, const OcssdIoEntry *e);
 uint16_t ocssd_fault_read(OcssdCtrl *n, const OcssdIoEntry *e);
 void ocssd_fault_add_properties(Object *obj);
+uint32_t ocssd_fault_get_once(OcssdCtrl *n, uint64_t **keys);
+bool ocssd_fault_set_once(OcssdCtrl *n, const uint64_t *keys, uint32_t count);
+
+/* ocssd-migration.c */
+extern const VMStateDescription ocssd_vmstate;
+void ocssd_migration_init(OcssdCtrl *n);
+void ocssd_migration_cleanup(OcssdCtrl *n);
+void ocssd_migration_quiesce(OcssdCtrl *n);
+void ocssd_migration_resume(OcssdCtrl *n);
 
 #endif /* HW_BLOCK_OCSSD_H */

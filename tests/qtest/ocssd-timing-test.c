@@ -32,7 +32,7 @@
 #define TCRSM   6000000
 #define XFER    5140        /* (4096 + 16) bytes at 800 MB/s, rounded up */
 #define CLBA    64
-#define QOM     "/machine/peripheral/oc"
+#define QOM     QOCSSD_QOM
 
 static QOcssd *boot(const char *extra)
 {
@@ -45,55 +45,6 @@ static QOcssd *boot(const char *extra)
 
     qocssd_start_io(o);
     return o;
-}
-
-static void qom_set_bool(QOcssd *o, const char *prop, bool val)
-{
-    qtest_qmp_assert_success(o->qts, "{'execute': 'qom-set', 'arguments': "
-                             "{'path': %s, 'property': %s, 'value': %i}}",
-                             QOM, prop, val);
-}
-
-static void qom_set_int(QOcssd *o, const char *prop, int64_t val)
-{
-    qtest_qmp_assert_success(o->qts, "{'execute': 'qom-set', 'arguments': "
-                             "{'path': %s, 'property': %s, 'value': %"
-                             PRId64 "}}", QOM, prop, val);
-}
-
-static int64_t qom_get_int(QOcssd *o, const char *prop)
-{
-    QDict *rsp = qtest_qmp(o->qts, "{'execute': 'qom-get', 'arguments': "
-                           "{'path': %s, 'property': %s}}", QOM, prop);
-    int64_t val = qdict_get_int(rsp, "return");
-
-    qobject_unref(rsp);
-    return val;
-}
-
-static QDict *pu_stats(QOcssd *o);
-
-/* The virtual clock, as the device reads it (qtest has no clock_get). */
-static int64_t clock_now(QOcssd *o)
-{
-    QDict *s = pu_stats(o);
-    int64_t now = qdict_get_int(s, "time-ns");
-
-    qobject_unref(s);
-    return now;
-}
-
-/* Wait, without moving the clock, until n completions are held. */
-static void wait_held(QOcssd *o, int64_t n)
-{
-    int i;
-
-    for (i = 0; i < 100000; i++) {
-        if (qom_get_int(o, "timing-held") == n) {
-            return;
-        }
-    }
-    g_error("the device never held %" PRId64 " completions", n);
 }
 
 /* The number of CQEs posted on queue 1 and not yet consumed. */
@@ -127,13 +78,13 @@ static void expect_times(QOcssd *o, int64_t t0, const int64_t *due,
     NvmeCqe cqe;
 
     for (i = 0; i < n; i++) {
-        int64_t now = clock_now(o);
+        int64_t now = qocssd_clock_ns(o);
 
         if (t0 + due[i] - 1 > now) {
             qtest_clock_step(o->qts, t0 + due[i] - 1 - now);
             g_assert_cmpuint(posted(o), ==, i);
         }
-        now = clock_now(o);
+        now = qocssd_clock_ns(o);
         if (t0 + due[i] > now) {
             qtest_clock_step(o->qts, t0 + due[i] - now);
         }
@@ -152,8 +103,8 @@ static void expect_times(QOcssd *o, int64_t t0, const int64_t *due,
 /* Timing on (the run-time change): the virtual time it took effect. */
 static int64_t timing_on(QOcssd *o)
 {
-    qom_set_bool(o, "timing", true);
-    return clock_now(o);
+    qocssd_qom_set_bool(o, "timing", true);
+    return qocssd_clock_ns(o);
 }
 
 static void ring(QOcssd *o);
@@ -162,7 +113,7 @@ static void ring(QOcssd *o);
 static void complete_at(QOcssd *o, int64_t t0, const int64_t *due, unsigned n)
 {
     ring(o);
-    wait_held(o, n);
+    qocssd_wait_held(o, n);
     expect_times(o, t0, due, n);
 }
 
@@ -234,7 +185,7 @@ static void test_one_read(void)
     t0 = timing_on(o);
     enqueue_read(o, qocssd_lba(o, 0, 0, 0, 0), 1);
     complete_at(o, t0, due, 1);
-    g_assert_cmpint(qom_get_int(o, "timing-held"), ==, 0);
+    g_assert_cmpint(qocssd_qom_get_int(o, "timing-held"), ==, 0);
     qocssd_shutdown(o);
 }
 
@@ -420,11 +371,11 @@ static void test_runtime_trdt(void)
     int64_t t0;
 
     fill(o, 0, 0, 0, 4);
-    qom_set_bool(o, "timing", true);
-    qom_set_int(o, "trdt", 50000);
+    qocssd_qom_set_bool(o, "timing", true);
+    qocssd_qom_set_int(o, "trdt", 50000);
     g_assert_cmphex(qocssd_geometry(o, 1, &geo), ==, 0);
     g_assert_cmpuint(le32_to_cpu(geo.trdt), ==, 50000);
-    g_assert_cmpint(qom_get_int(o, "trdt"), ==, 50000);
+    g_assert_cmpint(qocssd_qom_get_int(o, "trdt"), ==, 50000);
     /* Above the maximum: refused, nothing changes. */
     rsp = qtest_qmp(o->qts, "{'execute': 'qom-set', 'arguments': {'path': "
                     "%s, 'property': 'trdt', 'value': %d}}", QOM, TRDM + 1);
@@ -433,7 +384,7 @@ static void test_runtime_trdt(void)
     g_assert_cmphex(qocssd_geometry(o, 1, &geo), ==, 0);
     g_assert_cmpuint(le32_to_cpu(geo.trdt), ==, 50000);
 
-    t0 = clock_now(o);
+    t0 = qocssd_clock_ns(o);
     enqueue_read(o, qocssd_lba(o, 0, 0, 0, 0), 1);
     complete_at(o, t0, due, 1);
     qocssd_shutdown(o);
@@ -447,13 +398,13 @@ static void spread_times(int64_t *out)
     int i;
 
     fill(o, 0, 0, 0, 4);
-    qom_set_bool(o, "timing", true);
+    qocssd_qom_set_bool(o, "timing", true);
     for (i = 0; i < 8; i++) {
-        int64_t t0 = clock_now(o), t = t0;
+        int64_t t0 = qocssd_clock_ns(o), t = t0;
 
         enqueue_read(o, qocssd_lba(o, 0, 0, 0, 0), 1);
         ring(o);
-        wait_held(o, 1);
+        qocssd_wait_held(o, 1);
         while (!posted(o)) {
             t = qtest_clock_step_next(o->qts);
         }
@@ -479,17 +430,6 @@ static void test_spread(void)
         varied |= a[i] != a[0];
     }
     g_assert_true(varied);
-}
-
-static QDict *pu_stats(QOcssd *o)
-{
-    QDict *rsp = qtest_qmp(o->qts, "{'execute': 'qom-get', 'arguments': "
-                           "{'path': %s, 'property': 'pu-stats'}}", QOM);
-    QDict *ret = qdict_get_qdict(rsp, "return");
-
-    qobject_ref(ret);
-    qobject_unref(rsp);
-    return ret;
 }
 
 static QDict *pu_entry(QDict *stats, int idx)
@@ -522,7 +462,7 @@ static void test_stats(void)
     /* Timing off: 16 sectors to g0/pu1 (2 programs), 4 to g1/pu0. */
     fill(o, 0, 1, 0, 16);
     fill(o, 1, 0, 0, 4);
-    s = pu_stats(o);
+    s = qocssd_pu_stats(o);
     g_assert_false(qdict_get_bool(s, "timing"));
     g_assert_cmpint(qdict_get_int(s, "num-grp"), ==, 2);
     g_assert_cmpint(qdict_get_int(s, "num-pu"), ==, 4);
@@ -545,8 +485,8 @@ static void test_stats(void)
     qobject_unref(s);
 
     /* Reset: zeroes, and since-ns moves to now. */
-    qom_set_bool(o, "pu-stats-reset", true);
-    s = pu_stats(o);
+    qocssd_qom_set_bool(o, "pu-stats-reset", true);
+    s = qocssd_pu_stats(o);
     g_assert_cmpint(qdict_get_int(pu_entry(s, 1), "programs"), ==, 0);
     g_assert_cmpint(qdict_get_int(s, "since-ns"), ==,
                     qdict_get_int(s, "time-ns"));
@@ -558,8 +498,8 @@ static void test_stats(void)
         enqueue_read(o, qocssd_lba(o, 0, 1, 0, 4 * i), 4);
     }
     ring(o);
-    wait_held(o, 3);
-    s = pu_stats(o);
+    qocssd_wait_held(o, 3);
+    s = qocssd_pu_stats(o);
     g_assert_true(qdict_get_bool(s, "timing"));
     pu = pu_entry(s, 1);
     g_assert_cmpint(qdict_get_int(pu, "reads"), ==, 3);
@@ -585,17 +525,17 @@ static void test_disable_held(void)
     enqueue_read(o, qocssd_lba(o, 0, 0, 0, 0), 1);
     enqueue_read(o, qocssd_lba(o, 0, 0, 0, 0), 1);
     ring(o);
-    wait_held(o, 2);
+    qocssd_wait_held(o, 2);
     qocssd_writel(o, NVME_REG_CC, 0);
-    qtest_clock_step(o->qts, t0 + 2 * TRDT + XFER - 1 - clock_now(o));
+    qtest_clock_step(o->qts, t0 + 2 * TRDT + XFER - 1 - qocssd_clock_ns(o));
     g_assert_cmphex(qocssd_readl(o, NVME_REG_CSTS) & NVME_CSTS_READY, ==, 1);
     qtest_clock_step(o->qts, 1);
-    g_assert_cmpint(qom_get_int(o, "timing-held"), ==, 0);
+    g_assert_cmpint(qocssd_qom_get_int(o, "timing-held"), ==, 0);
     qocssd_wait_csts(o, NVME_CSTS_READY, 0);
     g_assert_cmpuint(posted(o), ==, 0);
     /* The controller comes back and works. */
     qocssd_start_io(o);
-    qom_set_bool(o, "timing", false);
+    qocssd_qom_set_bool(o, "timing", false);
     fill(o, 0, 0, 1, 4);
     qocssd_shutdown(o);
 }
@@ -606,12 +546,12 @@ static void test_system_reset_held(void)
     QOcssd *o = boot("");
 
     fill(o, 0, 0, 0, 4);
-    qom_set_bool(o, "timing", true);
+    qocssd_qom_set_bool(o, "timing", true);
     enqueue_read(o, qocssd_lba(o, 0, 0, 0, 0), 1);
     ring(o);
-    wait_held(o, 1);
+    qocssd_wait_held(o, 1);
     qtest_qmp_assert_success(o->qts, "{'execute': 'system_reset'}");
-    g_assert_cmpint(qom_get_int(o, "timing-held"), ==, 0);
+    g_assert_cmpint(qocssd_qom_get_int(o, "timing-held"), ==, 0);
     g_assert_cmphex(qocssd_readl(o, NVME_REG_CSTS) & NVME_CSTS_READY, ==, 0);
     qocssd_shutdown(o);
 }
@@ -623,12 +563,12 @@ static void test_off_releases(void)
     NvmeCqe cqe;
 
     fill(o, 0, 0, 0, 4);
-    qom_set_bool(o, "timing", true);
+    qocssd_qom_set_bool(o, "timing", true);
     enqueue_read(o, qocssd_lba(o, 0, 0, 0, 0), 1);
     ring(o);
-    wait_held(o, 1);
-    qom_set_bool(o, "timing", false);
-    g_assert_cmpint(qom_get_int(o, "timing-held"), ==, 0);
+    qocssd_wait_held(o, 1);
+    qocssd_qom_set_bool(o, "timing", false);
+    g_assert_cmpint(qocssd_qom_get_int(o, "timing-held"), ==, 0);
     qocssd_wait(o, 1, &cqe);
     g_assert_cmphex(qocssd_cqe_status(&cqe), ==, 0);
     qocssd_shutdown(o);
@@ -641,13 +581,13 @@ static void test_refused_no_time(void)
     g_autofree uint8_t *buf = g_malloc(4096);
     QDict *s;
 
-    qom_set_bool(o, "timing", true);
+    qocssd_qom_set_bool(o, "timing", true);
     /* DULBE on: an unwritten sector is an error, completed at once. */
     g_assert_cmphex(qocssd_set_features(o, NVME_ERROR_RECOVERY, 1u << 16,
                                         NULL), ==, 0);
     g_assert_cmphex(QOCSSD_SC(qocssd_read(o, 1, qocssd_lba(o, 0, 0, 0, 0),
                                           1, buf, NULL, 0)), ==, NVME_DULB);
-    s = pu_stats(o);
+    s = qocssd_pu_stats(o);
     g_assert_cmpint(qdict_get_int(pu_entry(s, 0), "reads"), ==, 0);
     qobject_unref(s);
     qocssd_shutdown(o);

@@ -319,6 +319,39 @@ static void test_queue_ring(void)
     ocssd_timing_cleanup(&t);
 }
 
+/*
+ * A migration carries each PU's unfinished operations: a model given them
+ * (ocssd_timing_set_ends) schedules and counts queues as the original.
+ */
+static void test_ends_carried(void)
+{
+    OcssdTiming a, b;
+    int64_t ends[16], t1, t2;
+    uint32_t n, i;
+
+    setup(&a);
+    setup(&b);
+    for (i = 0; i < 5; i++) {
+        read_cmd(&a, 0, 1, i * 4, 1);
+    }
+    n = ocssd_timing_get_ends(&a, 1, ends);
+    g_assert_cmpuint(n, ==, 5);
+    for (i = 1; i < n; i++) {
+        g_assert_cmpint(ends[i], >, ends[i - 1]);
+    }
+    ocssd_timing_set_ends(&b, 1, ends, n);
+    b.pu[1].busy_until = a.pu[1].busy_until;
+    b.bus_busy_until[0] = a.bus_busy_until[0];
+    t1 = read_cmd(&a, TRD, 1, 40, 1);
+    t2 = read_cmd(&b, TRD, 1, 40, 1);
+    g_assert_cmpint(t1, ==, t2);
+    /* At TRD the first read has ended: 4 were still waiting. */
+    g_assert_cmpuint(b.pu[1].stats.max_queue, ==, 4);
+    g_assert_cmpuint(ocssd_timing_get_ends(&b, 1, ends), ==, 5);
+    ocssd_timing_cleanup(&a);
+    ocssd_timing_cleanup(&b);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -340,5 +373,6 @@ int main(int argc, char **argv)
     g_test_add_func("/ocssd/timing/no-queueing", test_no_queueing);
     g_test_add_func("/ocssd/timing/spread", test_spread);
     g_test_add_func("/ocssd/timing/queue-ring", test_queue_ring);
+    g_test_add_func("/ocssd/timing/ends-carried", test_ends_carried);
     return g_test_run();
 }

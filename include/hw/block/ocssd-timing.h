@@ -115,4 +115,10 @@ void ocssd_timing_barrier(OcssdTiming *t);
 /* When the command's last operation ends (now, if it has none). */
 int64_t ocssd_timing_end(OcssdTiming *t);
 
+/* The operations a PU has not finished (migration). */
+uint32_t ocssd_timing_get_ends(const OcssdTiming *t, uint32_t pu,
+                               int64_t *ends);
+void ocssd_timing_set_ends(OcssdTiming *t, uint32_t pu, const int64_t *ends,
+                           uint32_t count);
+
 #endif /* HW_BLOCK_OCSSD_TIMING_H */

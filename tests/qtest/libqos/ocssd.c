@@ -97,6 +97,18 @@ QOcssd *qocssd_boot_tmp(const char *machine, const char *device_opts_fmt,
     return o;
 }
 
+QOcssd *qocssd_adopt(QOcssd *src, QOSState *qs)
+{
+    QOcssd *o = g_new(QOcssd, 1);
+
+    *o = *src;
+    o->qs = qs;
+    o->qts = qs->qts;
+    o->dev.bus = qs->pcibus;
+    o->image = NULL;
+    return o;
+}
+
 void qocssd_shutdown(QOcssd *o)
 {
     if (o->mapped) {
@@ -891,3 +903,62 @@ static void ocssd_register_nodes(void)
 }
 
 libqos_init(ocssd_register_nodes);
+
+/* ---- QOM ----------------------------------------------------------------- */
+
+void qocssd_qom_set_bool(QOcssd *o, const char *prop, bool val)
+{
+    qtest_qmp_assert_success(o->qts, "{'execute': 'qom-set', 'arguments': "
+                             "{'path': %s, 'property': %s, 'value': %i}}",
+                             QOCSSD_QOM, prop, val);
+}
+
+void qocssd_qom_set_int(QOcssd *o, const char *prop, int64_t val)
+{
+    qtest_qmp_assert_success(o->qts, "{'execute': 'qom-set', 'arguments': "
+                             "{'path': %s, 'property': %s, 'value': %"
+                             PRId64 "}}", QOCSSD_QOM, prop, val);
+}
+
+int64_t qocssd_qom_get_int(QOcssd *o, const char *prop)
+{
+    QDict *rsp = qtest_qmp(o->qts, "{'execute': 'qom-get', 'arguments': "
+                           "{'path': %s, 'property': %s}}", QOCSSD_QOM, prop);
+    int64_t val = qdict_get_int(rsp, "return");
+
+    qobject_unref(rsp);
+    return val;
+}
+
+QDict *qocssd_pu_stats(QOcssd *o)
+{
+    QDict *rsp = qtest_qmp(o->qts, "{'execute': 'qom-get', 'arguments': "
+                           "{'path': %s, 'property': 'pu-stats'}}",
+                           QOCSSD_QOM);
+    QDict *ret = qdict_get_qdict(rsp, "return");
+
+    qobject_ref(ret);
+    qobject_unref(rsp);
+    return ret;
+}
+
+int64_t qocssd_clock_ns(QOcssd *o)
+{
+    QDict *s = qocssd_pu_stats(o);
+    int64_t now = qdict_get_int(s, "time-ns");
+
+    qobject_unref(s);
+    return now;
+}
+
+void qocssd_wait_held(QOcssd *o, int64_t n)
+{
+    int i;
+
+    for (i = 0; i < 100000; i++) {
+        if (qocssd_qom_get_int(o, "timing-held") == n) {
+            return;
+        }
+    }
+    g_error("the device never held %" PRId64 " completions", n);
+}

@@ -66,6 +66,12 @@ QOcssd *qocssd_boot(const char *machine, const char *image,
 /* qocssd_boot on a new temporary image, which qocssd_shutdown() removes. */
 QOcssd *qocssd_boot_tmp(const char *machine, const char *device_opts_fmt,
                         ...) G_GNUC_PRINTF(2, 3);
+/*
+ * A migration's destination (qs, booted with -incoming): the same device
+ * at the same address, the driver's queues and buffers carried over.  It
+ * shares src's guest allocator: shut it down before src.
+ */
+QOcssd *qocssd_adopt(QOcssd *src, QOSState *qs);
 /* A new empty temporary image file (the caller frees and removes it). */
 char *qocssd_tmp_image(void);
 /* Like qocssd_boot with a free-form extra command line (extra drives...). */
@@ -165,6 +171,20 @@ uint16_t qocssd_vreset(QOcssd *o, uint16_t qid, const uint64_t *lbas,
                        uint64_t *bitmap);
 uint16_t qocssd_vcopy(QOcssd *o, uint16_t qid, const uint64_t *src,
                       const uint64_t *dst, unsigned n, uint64_t *bitmap);
+
+/*
+ * QOM of the device with id=oc (QOCSSD_QOM), the id tests give it: set
+ * and get properties, the timing model's statistics and virtual clock.
+ */
+#define QOCSSD_QOM          "/machine/peripheral/oc"
+void qocssd_qom_set_bool(QOcssd *o, const char *prop, bool val);
+void qocssd_qom_set_int(QOcssd *o, const char *prop, int64_t val);
+int64_t qocssd_qom_get_int(QOcssd *o, const char *prop);
+QDict *qocssd_pu_stats(QOcssd *o);
+/* The virtual clock, as the device reads it (qtest has no clock_get). */
+int64_t qocssd_clock_ns(QOcssd *o);
+/* Wait, without moving the clock, until n completions are held. */
+void qocssd_wait_held(QOcssd *o, int64_t n);
 
 /* Interrupts. */
 void qocssd_msix_enable(QOcssd *o);
