@@ -250,9 +250,10 @@ static void read_regs(QOcssd *o, Regs *r)
 /*
  * Queues, registers, features, an open chunk inside its MW_CUNITS window,
  * a notification waiting in the log with an AER outstanding behind it, a
- * pending one-shot fault, a completion the timing model holds, and a
- * command the guest queued while the VM was stopped: all as they were on
- * the destination, and new commands work.
+ * pending one-shot fault, a completion waiting for room in a full CQ, a
+ * completion the timing model holds, and a command the guest queued while
+ * the VM was stopped: all as they were on the destination, and new
+ * commands work.
  */
 static void test_state(void)
 {
@@ -264,7 +265,7 @@ static void test_state(void)
     uint64_t buf;
     int64_t t0;
     uint32_t dw0;
-    uint16_t aer_cid, read_cid, write_cid;
+    uint16_t aer_cid, read_cid, write_cid, flush_cid[2];
 
     mig_start(&m, GEO ",aerl=3");
     o = m.src;
@@ -286,6 +287,19 @@ static void test_state(void)
                       OCSSD_AER_INFO_CHUNK_NOTIFICATION,
                       OCSSD_LOG_CHUNK_NOTIFICATION);
     aer_cid = qocssd_aer_submit(o);
+
+    /* A CQ with room for one entry: the second completion waits. */
+    g_assert_cmphex(qocssd_create_cq(o, 2, 2, 2, true), ==, 0);
+    g_assert_cmphex(qocssd_create_sq(o, 2, 2, 8), ==, 0);
+    {
+        NvmeCmd f = { .opcode = NVME_CMD_FLUSH, .nsid = cpu_to_le32(1) };
+        NvmeCmd f2 = f;
+
+        flush_cid[0] = qocssd_enqueue(o, 2, &f);
+        flush_cid[1] = qocssd_submit(o, 2, &f2);
+    }
+    qocssd_wait_posted(o, 2, &cqe);
+    g_assert_cmpuint(le16_to_cpu(cqe.cid), ==, flush_cid[0]);
 
     /* A read the timing model holds. */
     qocssd_qom_set_bool(o, "timing", true);
@@ -342,6 +356,13 @@ static void test_state(void)
     g_assert_false(qocssd_peek(d, 1, &cqe));
     qocssd_qom_set_bool(d, "timing", false);
 
+    /* The completion that waited for room comes when the CQ has some. */
+    qocssd_wait(d, 2, &cqe);
+    g_assert_cmpuint(le16_to_cpu(cqe.cid), ==, flush_cid[0]);
+    qocssd_wait(d, 2, &cqe);
+    g_assert_cmpuint(le16_to_cpu(cqe.cid), ==, flush_cid[1]);
+    g_assert_cmphex(qocssd_cqe_status(&cqe), ==, 0);
+
     /* Features, the image's data, the queued write's data. */
     g_assert_cmphex(qocssd_get_features(d, NVME_INTERRUPT_COALESCING, 0, 0,
                                         &dw0), ==, 0);
@@ -379,8 +400,8 @@ static void test_state(void)
     g_assert_cmpuint(le64_to_cpu(log[0].nc), ==, 3);
 
     /* New queues and commands work. */
-    g_assert_cmphex(qocssd_create_ioq(d, 2, 16, 2), ==, 0);
-    g_assert_cmphex(qocssd_flush(d, 2), ==, 0);
+    g_assert_cmphex(qocssd_create_ioq(d, 3, 16, 3), ==, 0);
+    g_assert_cmphex(qocssd_flush(d, 3), ==, 0);
     mig_finish(&m);
 }
 
