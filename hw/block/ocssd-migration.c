@@ -386,6 +386,7 @@ static int ocssd_mig_pre_save(void *opaque)
     ocssd_mig_save_windows(n, m);
     ocssd_mig_save_timing(n, m);
     m->latency_seq = l->seq;
+    m->saved_state = ocssd_store_mark_saved(n);
     trace_ocssd_migration_save(m->num_sq, m->num_cq, m->num_req, m->num_win,
                                m->num_once);
     return 0;
@@ -624,6 +625,35 @@ static bool ocssd_mig_load_timing(OcssdCtrl *n)
     return true;
 }
 
+/*
+ * Read the image again and put the MW_CUNITS windows back on top of it:
+ * after loadvm at once (the snapshot's image is in place), after an
+ * incoming migration when the VM runs (QEMU activated the image).
+ */
+static bool ocssd_mig_reload(OcssdCtrl *n, Error **errp)
+{
+    OcssdMigration *m = &n->mig;
+    int32_t i;
+    bool ok;
+
+    blk_set_disable_request_queuing(n->store.blk, true);
+    ok = ocssd_store_reload(n, m->saved_state, errp);
+    blk_set_disable_request_queuing(n->store.blk, false);
+    if (!ok) {
+        return false;
+    }
+    for (i = 0; i < m->num_win; i++) {
+        OcssdChunk *c = &n->media.chunk[m->win[i].chunk];
+
+        if (c->state == OCSSD_CHUNK_OPEN && m->win[i].floor < c->wp) {
+            c->mw_floor = m->win[i].floor;
+        }
+    }
+    g_clear_pointer(&m->win, g_free);
+    m->num_win = 0;
+    return true;
+}
+
 static int ocssd_mig_post_load(void *opaque, int version_id)
 {
     OcssdCtrl *n = opaque;
@@ -635,12 +665,24 @@ static int ocssd_mig_post_load(void *opaque, int version_id)
         ocssd_mig_free(m);
         return -EINVAL;
     }
-    /* The windows wait for the image to be read again (they are on top). */
     g_clear_pointer(&m->sq, g_free);
     g_clear_pointer(&m->cq, g_free);
     g_clear_pointer(&m->req, g_free);
     g_clear_pointer(&m->once, g_free);
+    g_clear_pointer(&m->pu, g_free);
+    g_clear_pointer(&m->bus, g_free);
+    g_clear_pointer(&m->ends, g_free);
     n->store.stale = true;
+    if (!ocssd_store_inactive(&n->store)) {
+        Error *err = NULL;
+
+        if (!ocssd_mig_reload(n, &err)) {
+            error_prepend(&err, "ocssd: refusing the loaded state: ");
+            error_report_err(err);
+            ocssd_mig_free(m);
+            return -EINVAL;
+        }
+    }
     ocssd_latency_arm_timer(n);
     trace_ocssd_migration_load(m->num_sq, m->num_cq, m->num_req, m->num_win,
                                m->num_once);
@@ -648,32 +690,20 @@ static int ocssd_mig_post_load(void *opaque, int version_id)
 }
 
 /*
- * The VM runs (again): after an incoming migration or a loadvm, read the
- * image, put the MW_CUNITS windows back on it, and let the queues go on
- * with what waited.
+ * The VM runs (again): after an incoming migration, read the image and
+ * put the MW_CUNITS windows back on it; let the queues go on with what
+ * waited.
  */
 void ocssd_migration_resume(OcssdCtrl *n)
 {
-    OcssdMigration *m = &n->mig;
     Error *err = NULL;
-    uint32_t i;
 
-    if (n->store.stale) {
-        if (!ocssd_store_reload(n, &err)) {
-            error_report_err(err);
-            ocssd_ctrl_fatal(n, "the image cannot be read again after the "
-                             "migration");
-        } else {
-            for (i = 0; i < m->num_win; i++) {
-                OcssdChunk *c = &n->media.chunk[m->win[i].chunk];
-
-                if (c->state == OCSSD_CHUNK_OPEN && m->win[i].floor < c->wp) {
-                    c->mw_floor = m->win[i].floor;
-                }
-            }
-        }
-        ocssd_mig_free(m);
+    if (n->store.stale && !ocssd_mig_reload(n, &err)) {
+        error_report_err(err);
+        ocssd_ctrl_fatal(n, "the image cannot be used with the migrated "
+                         "state");
     }
+    ocssd_mig_free(&n->mig);
     ocssd_ctrl_kick(n);
 }
 
@@ -858,6 +888,7 @@ const VMStateDescription ocssd_vmstate = {
         VMSTATE_UINT64(mig.timing_rng, OcssdCtrl),
         VMSTATE_INT64(mig.timing_since, OcssdCtrl),
         VMSTATE_UINT64(mig.latency_seq, OcssdCtrl),
+        VMSTATE_UINT64(mig.saved_state, OcssdCtrl),
 
         /* what varies in size: counts first, checked, then the arrays */
         VMSTATE_INT32(mig.num_sq, OcssdCtrl),

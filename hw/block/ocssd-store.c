@@ -944,14 +944,20 @@ bool ocssd_store_open(OcssdCtrl *n, Error **errp)
 static bool ocssd_store_header_dirty(OcssdStore *s, bool dirty)
 {
     uint32_t flags = le32_to_cpu(s->header.flags);
+    /* In use again: a state saved with the image no longer matches it. */
+    bool unsaved = dirty && s->header.saved_state;
 
     if (s->read_only || !s->blk || !s->chunk || ocssd_store_inactive(s) ||
-        (!!(flags & OCSSD_IMAGE_FLAG_DIRTY) == dirty && !s->header_stale)) {
+        (!!(flags & OCSSD_IMAGE_FLAG_DIRTY) == dirty && !s->header_stale &&
+         !unsaved)) {
         return false;
     }
     flags = dirty ? flags | OCSSD_IMAGE_FLAG_DIRTY :
                     flags & ~OCSSD_IMAGE_FLAG_DIRTY;
     s->header.flags = cpu_to_le32(flags);
+    if (dirty) {
+        s->header.saved_state = 0;
+    }
     return true;
 }
 
@@ -1220,11 +1226,13 @@ bool ocssd_store_same_layout(const OcssdMediaParams *a,
  * Read the image again, after a migration or loadvm put this device's
  * state in place (s->stale): the source, or the snapshot, left the image
  * complete and clean; what this device read at realize is older.  The
- * geometry and the UUID must still be the device's; the media's times
- * stay the ones the device runs with.  Nothing in flight (the VM has not
+ * geometry and the UUID must still be the device's, and the image must
+ * be the one saved with the state (saved: ocssd_store_mark_saved()'s
+ * token, 0 = not checked); the media's times stay the ones the device
+ * runs with.  Nothing in flight (the VM has not
  * run since).  A power cycle is not counted: the device did not stop.
  */
-bool ocssd_store_reload(OcssdCtrl *n, Error **errp)
+bool ocssd_store_reload(OcssdCtrl *n, uint64_t saved, Error **errp)
 {
     OcssdStore *s = &n->store;
     OcssdImageHeader h;
@@ -1255,6 +1263,12 @@ bool ocssd_store_reload(OcssdCtrl *n, Error **errp)
         error_prepend(errp, "ocssd: the image's geometry changed: ");
         return false;
     }
+    if (saved && le64_to_cpu(h.saved_state) != saved) {
+        error_setg(errp, "ocssd: the image does not hold the media of the "
+                   "device state being loaded: it changed after that state "
+                   "was saved, or the snapshot was taken without it");
+        return false;
+    }
     if (!ocssd_store_read_table(n, errp)) {
         return false;
     }
@@ -1274,4 +1288,38 @@ bool ocssd_store_reload(OcssdCtrl *n, Error **errp)
     trace_ocssd_store_reload(n->media.nchunks,
                              le32_to_cpu(h.flags) & OCSSD_IMAGE_FLAG_DIRTY);
     return true;
+}
+
+/*
+ * A migration or snapshot saves the device state now (the VM is stopped,
+ * the image clean): name that state in the image, so that loading it
+ * later onto an image that changed since, or that was not in the
+ * snapshot, is refused (ocssd_store_reload).  0 when the image cannot
+ * carry the name (read-only, or not written).
+ */
+uint64_t ocssd_store_mark_saved(OcssdCtrl *n)
+{
+    OcssdStore *s = &n->store;
+    Error *err = NULL;
+    uint64_t token;
+    int ret = -EIO;
+
+    if (s->read_only || !s->blk || !s->chunk || ocssd_store_inactive(s)) {
+        return 0;
+    }
+    do {
+        token = g_random_int() | (uint64_t)g_random_int() << 32;
+    } while (!token);
+    s->header.saved_state = cpu_to_le64(token);
+    /* savevm drains every node around the save: our write goes anyway. */
+    blk_set_disable_request_queuing(s->blk, true);
+    if (!ocssd_store_write_header(n, &err)) {
+        error_report_err(err);
+    } else {
+        ret = blk_flush(s->blk);
+    }
+    blk_set_disable_request_queuing(s->blk, false);
+    ocssd_store_header_result(s, ret);
+    trace_ocssd_store_mark_saved(token, ret);
+    return ret < 0 ? 0 : token;
 }

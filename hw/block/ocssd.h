@@ -337,6 +337,7 @@ typedef struct OcssdMigration {
     uint64_t    timing_rng;
     int64_t     timing_since;
     uint64_t    latency_seq;
+    uint64_t    saved_state;        /* the image's name for this state */
     /* VMState counts struct arrays in int32_t, plain ones in uint32_t. */
     int32_t     num_sq, num_cq, num_req, num_win, num_grp, num_pu;
     uint32_t    num_once, num_ends;
@@ -485,7 +486,8 @@ void ocssd_io_request_release(OcssdRequest *req);
 /* ocssd-store.c */
 bool ocssd_store_open(OcssdCtrl *n, Error **errp);
 bool ocssd_store_inactive(OcssdStore *s);
-bool ocssd_store_reload(OcssdCtrl *n, Error **errp);
+bool ocssd_store_reload(OcssdCtrl *n, uint64_t saved, Error **errp);
+uint64_t ocssd_store_mark_saved(OcssdCtrl *n);
 bool ocssd_store_same_layout(const OcssdMediaParams *a,
                              const OcssdMediaParams *b, Error **errp);
 void ocssd_store_close(OcssdCtrl *n);

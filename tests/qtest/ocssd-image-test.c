@@ -1781,7 +1781,7 @@ static void header_crc_bad(const char *img, uint64_t arg)
     OcssdImageHeader h;
 
     img_header(img, &h);
-    h.rsvd192[arg] ^= 0x20;
+    h.rsvd200[arg] ^= 0x20;
     img_put_header(img, &h, false);
 }
 

@@ -16,6 +16,12 @@
 #include "libqos/ocssd.h"
 #include "libqos/libqos-pc.h"
 #include "hw/block/ocssd-media.h"
+/* QList moved to qobject/ in QEMU 9.2. */
+#if QEMU_VERSION_MAJOR >= 10
+#include "qobject/qlist.h"
+#else
+#include "qapi/qmp/qlist.h"
+#endif
 
 #define CLBA    64
 #define TRDT    100000
@@ -665,6 +671,85 @@ static void test_savevm_loadvm(void)
     qocssd_shutdown(o);
 }
 
+/* Run a snapshot-save/-load job; its error, or NULL. */
+static char *snapshot_job(QOcssd *o, const char *cmd, const char *id)
+{
+    QDict *rsp, *job;
+    QList *jobs;
+    char *err = NULL;
+
+    qtest_qmp_assert_success(o->qts, "{'execute': %s, 'arguments': "
+                             "{'job-id': %s, 'tag': 's1', 'vmstate': 'vm0', "
+                             "'devices': ['vm0']}}", cmd, id);
+    for (;;) {
+        QDict *ev = qtest_qmp_eventwait_ref(o->qts, "JOB_STATUS_CHANGE");
+        bool done = !strcmp(qdict_get_str(qdict_get_qdict(ev, "data"),
+                                          "status"), "concluded");
+
+        qobject_unref(ev);
+        if (done) {
+            break;
+        }
+    }
+    rsp = qtest_qmp(o->qts, "{'execute': 'query-jobs'}");
+    jobs = qdict_get_qlist(rsp, "return");
+    job = qobject_to(QDict, qlist_peek(jobs));
+    if (qdict_haskey(job, "error")) {
+        err = g_strdup(qdict_get_str(job, "error"));
+    }
+    qobject_unref(rsp);
+    qtest_qmp_assert_success(o->qts, "{'execute': 'job-dismiss', "
+                             "'arguments': {'id': %s}}", id);
+    return err;
+}
+
+/*
+ * A snapshot whose device list leaves the ocssd image out cannot be
+ * consistent: loading it onto the image as it is now is refused, with the
+ * reason.
+ */
+static void test_snapshot_without_image(void)
+{
+    g_autofree char *img = qocssd_tmp_image();
+    g_autofree char *vm = qocssd_tmp_image();
+    g_autofree char *cmd = NULL, *err = NULL, *log = NULL, *out = NULL;
+    const char *qemu_img = g_getenv("QTEST_QEMU_IMG");
+    QOcssd *o;
+
+    if (!qemu_img) {
+        g_test_skip("QTEST_QEMU_IMG is not set");
+        unlink(img);
+        unlink(vm);
+        return;
+    }
+    log = g_strdup_printf("%s.log", vm);
+    cmd = g_strdup_printf("%s create -q -f qcow2 %s 0 && %s create -q -f "
+                          "qcow2 %s 64M", qemu_img, img, qemu_img, vm);
+    g_assert_cmpint(system(cmd), ==, 0);
+    o = qocssd_boot_cmdline("-machine q35 -blockdev driver=file,filename=%s,"
+                            "node-name=vmf -blockdev driver=qcow2,file=vmf,"
+                            "node-name=vm0 -drive if=none,id=oc0,file=%s,"
+                            "format=qcow2 -device ocssd,drive=oc0,addr=04.0,"
+                            "id=oc," GEO " 2>%s", vm, img, log);
+    o->image = g_strdup(img);
+    qocssd_start_io(o);
+    g_assert_cmphex(wr(o, 0, 0, 24, 1), ==, 0);
+    err = snapshot_job(o, "snapshot-save", "save");
+    g_assert_null(err);
+    g_assert_cmphex(wr(o, 1, 0, CLBA, 2), ==, 0);
+
+    err = snapshot_job(o, "snapshot-load", "load");
+    g_assert_nonnull(err);
+    /* (a failed load leaves the VM stopped, its state undefined: QEMU's) */
+    qocssd_shutdown(o);
+    g_assert_true(g_file_get_contents(log, &out, NULL, NULL));
+    if (!strstr(out, "does not hold the media of the device state")) {
+        g_error("snapshot-load without the ocssd image: \"%s\"", out);
+    }
+    unlink(vm);
+    unlink(log);
+}
+
 /* A raw image cannot hold a snapshot: QEMU refuses savevm, the VM runs on. */
 static void test_savevm_raw_refused(void)
 {
@@ -692,5 +777,7 @@ int main(int argc, char **argv)
     qtest_add_func("/ocssd/migration/refused/image", test_refused_image);
     qtest_add_func("/ocssd/snapshot/savevm-loadvm", test_savevm_loadvm);
     qtest_add_func("/ocssd/snapshot/raw-refused", test_savevm_raw_refused);
+    qtest_add_func("/ocssd/snapshot/without-image",
+                   test_snapshot_without_image);
     return g_test_run();
 }

@@ -68,7 +68,9 @@ typedef struct QEMU_PACKED OcssdImageHeader {
     /* counters kept across runs */
     uint64_t    power_cycles;
     uint64_t    unsafe_shutdowns;
-    uint8_t     rsvd192[3900];
+    /* the device state saved with this image (migration, snapshot), or 0 */
+    uint64_t    saved_state;
+    uint8_t     rsvd200[3892];
     uint32_t    header_crc;     /* CRC32C of bytes 0-4091 (all before it) */
 } OcssdImageHeader;
 
