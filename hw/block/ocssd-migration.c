@@ -472,6 +472,7 @@ static bool ocssd_mig_load_registers(OcssdCtrl *n)
     stq_le_p(&n->bar.asq, m->asq);
     stq_le_p(&n->bar.acq, m->acq);
     n->start_ms = qemu_clock_get_ms(QEMU_CLOCK_REALTIME) - m->uptime_ms;
+    blk_set_enable_write_cache(n->store.blk, n->features.vwc);
     return true;
 }
 

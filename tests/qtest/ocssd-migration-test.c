@@ -286,6 +286,8 @@ static void test_state(void)
     /* A feature the guest set. */
     g_assert_cmphex(qocssd_set_features(o, NVME_INTERRUPT_COALESCING,
                                         0x0203, NULL), ==, 0);
+    g_assert_cmphex(qocssd_set_features(o, NVME_VOLATILE_WRITE_CACHE, 0,
+                                        NULL), ==, 0);
     /* A notification waiting, and an AER outstanding behind it. */
     qocssd_aer_submit(o);
     inject(o, "inject-offline", qocssd_chunk_slba(o, 5));
@@ -373,6 +375,9 @@ static void test_state(void)
     g_assert_cmphex(qocssd_get_features(d, NVME_INTERRUPT_COALESCING, 0, 0,
                                         &dw0), ==, 0);
     g_assert_cmphex(dw0, ==, 0x0203);
+    g_assert_cmphex(qocssd_get_features(d, NVME_VOLATILE_WRITE_CACHE, 0, 0,
+                                        &dw0), ==, 0);
+    g_assert_cmphex(dw0, ==, 0);
     rd_check(d, 1, 0, CLBA, 2);
     rd_check(d, 3, 0, 8, 4);
 
