@@ -68,6 +68,7 @@ demo: $(PRIMARY)
 bench: $(PRIMARY)
 	$(TOP)/scripts/bench --qemu $(TOP)/build/$(PRIMARY)/qemu-build/qemu-system-x86_64
 	$(TOP)/scripts/bench-timing --qemu $(TOP)/build/$(PRIMARY)/qemu-build/qemu-system-x86_64
+	$(TOP)/scripts/bench-migration --qemu $(TOP)/build/$(PRIMARY)/qemu-build/qemu-system-x86_64
 	$(TOP)/scripts/heatmap --qemu $(TOP)/build/$(PRIMARY)/qemu-build/qemu-system-x86_64
 
 fuzz: $(FUZZ_BUILD)
