@@ -80,6 +80,18 @@ void ocssd_migration_quiesce(OcssdCtrl *n)
     AIO_WAIT_WHILE(qemu_get_aio_context(), !ocssd_migration_settled(n));
 }
 
+/*
+ * The VM stopped and the image is clean: name this state in the image now
+ * (ocssd_store_mark_saved), while the image is still ours.  A migration
+ * saves the device state after QEMU 10 has made the image inactive; the
+ * name goes into the stream then (pre_save).  The VM running again
+ * clears it from the image.
+ */
+void ocssd_migration_stopped(OcssdCtrl *n)
+{
+    n->mig.saved_state = ocssd_store_mark_saved(n);
+}
+
 /* ---- the configuration section: refused before the source stops -------- */
 
 static void ocssd_mig_put_params(QEMUFile *f, const OcssdMediaParams *p)
@@ -386,7 +398,10 @@ static int ocssd_mig_pre_save(void *opaque)
     ocssd_mig_save_windows(n, m);
     ocssd_mig_save_timing(n, m);
     m->latency_seq = l->seq;
-    m->saved_state = ocssd_store_mark_saved(n);
+    if (!m->saved_state) {
+        /* stopped without a name (QEMU 7.2 saves before letting go) */
+        m->saved_state = ocssd_store_mark_saved(n);
+    }
     trace_ocssd_migration_save(m->num_sq, m->num_cq, m->num_req, m->num_win,
                                m->num_once);
     return 0;
@@ -705,6 +720,7 @@ void ocssd_migration_resume(OcssdCtrl *n)
                          "state");
     }
     ocssd_mig_free(&n->mig);
+    n->mig.saved_state = 0;
     ocssd_ctrl_kick(n);
 }
 

@@ -418,6 +418,10 @@ static void ocssd_vm_state_change(void *opaque, bool running, RunState state)
     /* What did not reach stable storage leaves the image DIRTY. */
     ocssd_store_sync_all(n);
     blk_set_disable_request_queuing(n->store.blk, false);
+    if (state != RUN_STATE_SHUTDOWN) {
+        /* A save may follow, and QEMU 10 lets go of the image before it. */
+        ocssd_migration_stopped(n);
+    }
 }
 
 static void ocssd_unrealize(PCIDevice *pci);

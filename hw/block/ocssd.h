@@ -543,6 +543,7 @@ extern const VMStateDescription ocssd_vmstate;
 void ocssd_migration_init(OcssdCtrl *n);
 void ocssd_migration_cleanup(OcssdCtrl *n);
 void ocssd_migration_quiesce(OcssdCtrl *n);
+void ocssd_migration_stopped(OcssdCtrl *n);
 void ocssd_migration_resume(OcssdCtrl *n);
 
 #endif /* HW_BLOCK_OCSSD_H */

@@ -91,13 +91,17 @@ static char *wait_migration(QTestState *qts)
     }
 }
 
-static void migrate_start(QTestState *from, const char *sock)
+/*
+ * Start migrating @from to @uri with migration events on (and the return
+ * path when the destination's refusal must reach the source).
+ */
+static void migrate_start(QTestState *from, const char *uri,
+                          bool return_path)
 {
-    g_autofree char *uri = g_strdup_printf("unix:%s", sock);
-
     qtest_qmp_assert_success(from, "{'execute': 'migrate-set-capabilities', "
                              "'arguments': {'capabilities': [{'capability': "
-                             "'events', 'state': true}]}}");
+                             "'events', 'state': true}, {'capability': "
+                             "'return-path', 'state': %i}]}}", return_path);
     qtest_qmp_assert_success(from, "{'execute': 'migrate', 'arguments': "
                              "{'uri': %s}}", uri);
 }
@@ -109,10 +113,10 @@ static void migrate_start(QTestState *from, const char *sock)
 static void mig_run(Mig *m, bool running)
 {
     g_autofree char *status = NULL;
-    QOSState *qs = qtest_pc_boot("%s -incoming unix:%s", m->cmdline,
-                                 m->sock);
+    g_autofree char *uri = g_strdup_printf("unix:%s", m->sock);
+    QOSState *qs = qtest_pc_boot("%s -incoming %s", m->cmdline, uri);
 
-    migrate_start(m->src->qts, m->sock);
+    migrate_start(m->src->qts, uri, false);
     status = wait_migration(m->src->qts);
     g_assert_cmpstr(status, ==, "completed");
     if (running) {
@@ -492,13 +496,7 @@ static void refused(const char *dst_props, const char *why)
                                log);
     dst = qtest_init(dst_args);
     qtest_set_expected_status(dst, 1);
-    qtest_qmp_assert_success(m.src->qts, "{'execute': "
-                             "'migrate-set-capabilities', 'arguments': "
-                             "{'capabilities': [{'capability': 'events', "
-                             "'state': true}, {'capability': 'return-path', "
-                             "'state': true}]}}");
-    qtest_qmp_assert_success(m.src->qts, "{'execute': 'migrate', "
-                             "'arguments': {'uri': %s}}", uri);
+    migrate_start(m.src->qts, uri, true);
     status = wait_migration(m.src->qts);
     g_assert_cmpstr(status, ==, "failed");
     /* The destination exits (1); 7.2's wait leaves the pid for probe. */
@@ -585,6 +583,59 @@ static void test_fault_draws(void)
     g_assert_cmphex(whole, !=, 0xffffffffULL);
     g_assert_cmphex(moved, ==, whole);
     unlink(rules);
+}
+
+/*
+ * A migration to a file, restored onto an image a device used in between:
+ * the destination refuses to run on it (CSTS.CFS, with the reason) rather
+ * than pair the saved state with other media.
+ */
+static void test_file_stale_image(void)
+{
+    Mig m = { 0 };
+    QOcssd saved, *o;
+    QOSState *qs;
+    g_autofree char *stream = NULL, *uri = NULL, *log = NULL, *out = NULL;
+    g_autofree char *status = NULL;
+    int fd = g_file_open_tmp("ocssd-mig-XXXXXX.stream", &stream, NULL);
+
+    g_assert_cmpint(fd, >=, 0);
+    close(fd);
+    log = g_strdup_printf("%s.log", stream);
+    mig_start(&m, GEO);
+    g_assert_cmphex(wr(m.src, 0, 0, 24, 1), ==, 0);
+    uri = g_strdup_printf("exec:cat > %s", stream);
+    migrate_start(m.src->qts, uri, false);
+    status = wait_migration(m.src->qts);
+    g_assert_cmpstr(status, ==, "completed");
+    saved = *m.src;
+    m.src->image = NULL;
+    qocssd_shutdown(m.src);
+
+    /* Another run uses the image. */
+    o = qocssd_boot("q35", m.image, "id=oc");
+    qocssd_start_io(o);
+    g_assert_cmphex(wr(o, 1, 0, 24, 2), ==, 0);
+    qocssd_shutdown(o);
+
+    g_free(uri);
+    uri = g_strdup_printf("exec:cat %s", stream);
+    qs = qtest_pc_boot("%s -incoming '%s' 2>%s", m.cmdline, uri, log);
+    qtest_qmp_eventwait(qs->qts, "RESUME");
+    o = qocssd_adopt(&saved, qs);
+    g_assert_cmphex(qocssd_readl(o, 0x1c) & NVME_CSTS_FAILED, ==,
+                    NVME_CSTS_FAILED);
+    qocssd_shutdown(o);
+    g_assert_true(g_file_get_contents(log, &out, NULL, NULL));
+    if (!strstr(out, "does not hold the media of the device state")) {
+        g_error("restore onto a used image: \"%s\"", out);
+    }
+    unlink(m.image);
+    g_free(m.image);
+    unlink(stream);
+    unlink(log);
+    g_free(m.sock);
+    g_free(m.cmdline);
 }
 
 /* ---- savevm / loadvm ----------------------------------------------------- */
@@ -777,6 +828,8 @@ int main(int argc, char **argv)
     qtest_add_func("/ocssd/migration/state", test_state);
     qtest_add_func("/ocssd/migration/slow-backend", test_slow_backend);
     qtest_add_func("/ocssd/migration/fault-draws", test_fault_draws);
+    qtest_add_func("/ocssd/migration/file-stale-image",
+                   test_file_stale_image);
     qtest_add_func("/ocssd/migration/refused/geometry",
                    test_refused_geometry);
     qtest_add_func("/ocssd/migration/refused/image", test_refused_image);
