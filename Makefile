@@ -6,8 +6,11 @@
 #   make check-quick  the same without the Linux guest tests
 #   make guest-check  only the Linux guest tests
 #   make demo       build, then boot a tiny Linux guest on an ocssd device
-#   make bench      build, then print fio/reset numbers from a guest, the
-#                   timing model's numbers, and a per-PU heat map
+#   make bench      build, then benchmark ocssd against QEMU's nvme (same
+#                   LBA format, A/A control, BENCH_ROUNDS rounds, 3 by
+#                   default), the scale curve and the timing model's
+#                   numbers (scripts/bench: build/bench/<date>/results.json,
+#                   .csv, bench.svg), then a per-PU heat map
 #   make fuzz       build, then fuzz the device for FUZZ_SECONDS (600) on the
 #                   fuzz build (--qemu=10.0-fuzz); corpus in build/fuzz/;
 #                   FUZZ_FLAGS: more libFuzzer options
@@ -31,6 +34,7 @@ PRIMARY := $(firstword $(OCSSD_BUILDS))
 # The libFuzzer build (10.0-fuzz), if configured, and how long 'make fuzz' runs.
 FUZZ_BUILD := $(firstword $(filter %-fuzz,$(OCSSD_BUILDS)))
 FUZZ_SECONDS ?= 600
+BENCH_ROUNDS ?= 3
 
 build_env = OCSSD_QEMU_SRC='$(OCSSD_QEMU_SRC_$(1))' \
 	OCSSD_MESON_PATH='$(OCSSD_MESON_PATH_$(1))' \
@@ -66,8 +70,8 @@ demo: $(PRIMARY)
 	$(TOP)/scripts/demo --qemu $(TOP)/build/$(PRIMARY)/qemu-build/qemu-system-x86_64
 
 bench: $(PRIMARY)
-	$(TOP)/scripts/bench --qemu $(TOP)/build/$(PRIMARY)/qemu-build/qemu-system-x86_64
-	$(TOP)/scripts/bench-timing --qemu $(TOP)/build/$(PRIMARY)/qemu-build/qemu-system-x86_64
+	$(TOP)/scripts/bench --rounds $(BENCH_ROUNDS) \
+		--qemu $(TOP)/build/$(PRIMARY)/qemu-build/qemu-system-x86_64
 	$(TOP)/scripts/bench-migration --qemu $(TOP)/build/$(PRIMARY)/qemu-build/qemu-system-x86_64
 	$(TOP)/scripts/heatmap --qemu $(TOP)/build/$(PRIMARY)/qemu-build/qemu-system-x86_64
 

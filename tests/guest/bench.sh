@@ -1,63 +1,95 @@
-# Benchmark workloads (run in the guest by scripts/bench): fio on the
-# namespace's block device, and chunk resets through nvme-cli.  It
-# prints numbers, never a verdict; any failure to run is an error.
+# The benchmark's fixed job set, run in the guest by scripts/bench once
+# per boot, on ocssd and on QEMU's nvme alike (the same LBA format).  It
+# prints numbers, never a verdict; a job that cannot run is reported
+# ("not ok") and the others go on.
+#
+# /test.env (written by scripts/bench):
+#   KIND        ocssd or nvme (vector jobs run on ocssd only)
+#   RUNTIME     seconds of each time-based fio job
+#   WRITE_MB    MiB of each sequential write (a multiple of 4 MiB)
+#   VEC_CMDS    commands of each vbench job, VEC_NLB LBAs each
+#   SEC_SIZE, MD_SIZE  the LBA format
+#   MARK        the host's marker serial port (/dev/ttyS1)
+#
+# Layout (LBAs of SEC_SIZE bytes from 0; on ocssd whole chunks, written
+# once, in order): W1 = [0, WRITE_MB) sequential write through the block
+# device, W2 = [WRITE_MB, 2 WRITE_MB) the same through /dev/ng0n1, the
+# random reads over W1; then VEC_CMDS x VEC_NLB LBAs for standard 64-LBA
+# writes, and as many for vector writes, read back the same way.
+#
+# Console lines for the host (scripts/bench parses them):
+#   BENCH-FIO-BEGIN NAME / fio's JSON output / BENCH-FIO-END NAME
+#   BENCH-V NAME ...   (vbench)
+# and on MARK, "BENCH-MARK begin|end NAME" around each job's I/O (fio's
+# exec_prerun/exec_postrun), when the host reads QEMU's CPU time.
 . /lib.sh
 
-# bench LABEL ARGS...: run fio (ARGS: global options, then jobs; without
-# a --name, one job) and print "LABEL: <fio's summary line>".
-bench() {
-    _job=$1
+RUNTIME=${RUNTIME:-5}
+WRITE_MB=${WRITE_MB:-512}
+VEC_CMDS=${VEC_CMDS:-4096}
+VEC_NLB=${VEC_NLB:-64}
+MARK=${MARK:-/dev/ttyS1}
+BLK=/dev/nvme0n1
+CHR=/dev/ng0n1
+
+stty -F $MARK raw -echo 2> /dev/null
+echo "BENCH-MARK hello $KIND" > $MARK
+
+# job NAME FIO-ARGS...: one fio job with the markers; its JSON to the
+# console between BENCH-FIO-BEGIN/END lines.
+job() {
+    _name=$1
     shift
-    case " $* " in *" --name="*) ;; *) set -- "$@" --name="$_job" ;; esac
-    if ! fio --filename=$NS --direct=1 --ioengine=libaio \
-            --group_reporting --output=/tmp/fio.out "$@" > /dev/null 2>&1 ||
-       ! grep -q "err= 0" /tmp/fio.out; then
-        cat /tmp/fio.out
-        fail "fio job $_job ran"
-        return
+    if fio --name=$_name --group_reporting --lat_percentiles=1 \
+            --exec_prerun="sh -c 'echo BENCH-MARK begin $_name > $MARK'" \
+            --exec_postrun="sh -c 'echo BENCH-MARK end $_name > $MARK'" \
+            --output-format=json --output=/tmp/$_name.json "$@" \
+            > /tmp/$_name.err 2>&1; then
+        echo "BENCH-FIO-BEGIN $_name"
+        cat /tmp/$_name.json
+        echo "BENCH-FIO-END $_name"
+        pass "fio $_name"
+    else
+        cat /tmp/$_name.err /tmp/$_name.json 2> /dev/null | tail -n 20
+        fail "fio $_name"
     fi
-    grep -E '^ *(read|write): IOPS=' /tmp/fio.out | sed "s/^ */BENCH $_job: /"
 }
+blk() { job "$@" --filename=$BLK --direct=1 --ioengine=libaio; }
+chr() { job "$@" --filename=$CHR --ioengine=io_uring_cmd --cmd_type=nvme; }
 
-geometry || fail "geometry (E2h)"
-# Sequential jobs run through a PU's chunks, which are contiguous in LBA
-# space only when CLBA and NUM_CHK are powers of two.
-if [ $((1 << LBK_LEN)) -ne $CLBA ] || [ $((1 << CHK_LEN)) -ne $NUM_CHK ]; then
-    fail "bench needs power-of-two clba and num_chk"
-    finish
+w=$((WRITE_MB * 1048576))
+blk seq-write --rw=write --bs=64k --iodepth=8 --offset=0 --size=$w
+chr pt-seq-write --rw=write --bs=64k --iodepth=8 --offset=$w --size=$w
+blk randread-qd1 --rw=randread --bs=4k --iodepth=1 --size=$w \
+    --runtime=$RUNTIME --time_based
+blk randread-qd32 --rw=randread --bs=4k --iodepth=32 --size=$w \
+    --runtime=$RUNTIME --time_based
+chr pt-randread-qd1 --rw=randread --bs=4k --iodepth=1 --size=$w \
+    --runtime=$RUNTIME --time_based
+chr pt-randread-qd32 --rw=randread --bs=4k --iodepth=32 --size=$w \
+    --runtime=$RUNTIME --time_based
+
+# 64-LBA commands through NVME_IOCTL_IO64_CMD, one at a time: standard
+# Write/Read of 64 contiguous LBAs, and (ocssd) Vector Write/Read whose
+# list holds the same 64 addresses, on a region of their own.
+vb() {
+    if out=$(/vbench io $CHR "$2" "$3" "$4" $VEC_CMDS $VEC_NLB $SEC_SIZE \
+            $MD_SIZE "$1" $MARK 2>&1); then
+        echo "$out"
+        pass "vbench $1"
+    else
+        echo "$out"
+        fail "vbench $1"
+    fi
+}
+if [ -x /vbench ]; then
+    span=$((VEC_CMDS * VEC_NLB))
+    std=$((2 * w / SEC_SIZE))
+    vec=$((std + span))
+    vb std64-write write standard $std
+    [ "$KIND" = ocssd ] && vb vec64-write write vector $vec
+    vb std64-read read standard $std
+    [ "$KIND" = ocssd ] && vb vec64-read read vector $vec
 fi
-chunk_bytes=$((CLBA * SEC_SIZE))
-pu_bytes=$((NUM_CHK * chunk_bytes))
-opt=$((WS_OPT * SEC_SIZE))
-# The first PU: sequential writes through its chunks, then reads.
-bench seq-write-qd1 --rw=write --bs=$opt --iodepth=1 --size=$((pu_bytes / 2))
-bench seq-write-qd8 --rw=write --bs=$opt --iodepth=8 \
-    --offset=$((pu_bytes / 2)) --size=$((pu_bytes / 2))
-bench seq-read-qd8 --rw=read --bs=$opt --iodepth=8 --size=$pu_bytes
-bench rand-read-4k-qd1 --rw=randread --bs=4096 --iodepth=1 --size=$pu_bytes \
-    --runtime=10 --time_based
-bench rand-read-4k-qd16 --rw=randread --bs=4096 --iodepth=16 \
-    --size=$pu_bytes --runtime=10 --time_based
-# Eight PUs written at once: one fio job per PU.
-set --
-i=1
-while [ $i -le $((NUM_PU > 8 ? 8 : NUM_PU - 1)) ]; do
-    set -- "$@" --name=pu$i --offset=$((i * pu_bytes)) --size=$((pu_bytes / 4))
-    i=$((i + 1))
-done
-bench parallel-pu-write --rw=write --bs=$opt --iodepth=4 "$@"
-
-# Chunk resets: vector reset (90h) of the chunks the first job closed.
-now_ms() { awk '{ print int($1 * 1000) }' /proc/uptime; }
-t0=$(now_ms)
-n=0
-c=0
-while [ $c -lt $((NUM_CHK / 2)) ]; do
-    nvme io-passthru $NS --opcode=0x90 --namespace-id=1 \
-        --cdw10=$(( (c * CLBA) & 0xffffffff )) \
-        --cdw11=$(( (c * CLBA) >> 32 )) > /dev/null 2>&1 && n=$((n + 1))
-    c=$((c + 1))
-done
-t1=$(now_ms)
-echo "BENCH vector-reset: $n chunks reset in $((t1 - t0)) ms (nvme-cli, one command each)"
+echo "BENCH-MARK done $KIND" > $MARK
 finish
