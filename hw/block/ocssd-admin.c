@@ -262,7 +262,7 @@ void ocssd_identify_init(OcssdCtrl *n)
     id->mdts = n->params.mdts;
     id->cntlid = 0;
     id->ver = cpu_to_le32(0x00010300);
-    id->oacs = 0;
+    id->oacs = cpu_to_le16(n->params.shadow_doorbells ? OCSSD_OACS_DBBUF : 0);
     id->acl = 3;
     id->aerl = n->params.aerl;
     id->frmw = (1 << 1) | NVME_FRMW_SLOT1_RO;
@@ -832,6 +832,35 @@ static uint16_t ocssd_admin_set_features(OcssdCtrl *n, OcssdRequest *req)
     return NVME_SUCCESS;
 }
 
+/*
+ * Doorbell Buffer Config: PRP1 is the shadow doorbell page, PRP2 the
+ * EventIdx page, both page aligned (ocssd-ctrl.c uses them).
+ */
+static uint16_t ocssd_admin_dbbuf_config(OcssdCtrl *n, OcssdRequest *req)
+{
+    uint64_t dbs = le64_to_cpu(req->cmd.dptr.prp1);
+    uint64_t eis = le64_to_cpu(req->cmd.dptr.prp2);
+
+    trace_ocssd_admin_dbbuf_config(dbs, eis);
+    if (!n->params.shadow_doorbells) {
+        return ocssd_invalid(req, NVME_INVALID_OPCODE, 0,
+                             "Doorbell Buffer Config is off "
+                             "(shadow_doorbells=off)");
+    }
+    if (NVME_CMD_FLAGS_PSDT(req->cmd.flags) != NVME_PSDT_PRP) {
+        return ocssd_invalid(req, NVME_INVALID_FIELD, 1,
+                             "Doorbell Buffer Config takes PRPs");
+    }
+    if ((dbs | eis) & (n->page_size - 1)) {
+        return ocssd_invalid(req, NVME_INVALID_FIELD,
+                             offsetof(NvmeCmd, dptr),
+                             "shadow doorbell or EventIdx buffer is not "
+                             "page aligned");
+    }
+    ocssd_shadow_doorbells_config(n, dbs, eis);
+    return NVME_SUCCESS;
+}
+
 /* Abort is best effort: this device never aborts (dword 0 bit 0 = 1). */
 static uint16_t ocssd_admin_abort(OcssdCtrl *n, OcssdRequest *req)
 {
@@ -865,6 +894,8 @@ uint16_t ocssd_admin_cmd(OcssdCtrl *n, OcssdRequest *req)
         return ocssd_admin_get_features(n, req);
     case NVME_ADM_CMD_ASYNC_EV_REQ:
         return ocssd_async_event_request(n, req);
+    case NVME_ADM_CMD_DBBUF_CONFIG:
+        return ocssd_admin_dbbuf_config(n, req);
     case OCSSD_ADM_CMD_GEOMETRY:
         return ocssd_admin_geometry(n, req);
     default:

@@ -89,15 +89,25 @@ static inline void ocssd_compat_set_props(DeviceClass *dc,
 #endif
 
 /*
- * VMStateDescription.fields became const in QEMU 9; SaveVMHandlers'
+ * VMStateDescription.fields and .subsections became const in QEMU 9;
+ * SaveVMHandlers'
  * save_setup gained an Error ** in 9.1.
  */
 #if OCSSD_QEMU_7
 #define OCSSD_VMSTATE_FIELDS (VMStateField[])
+#define OCSSD_VMSTATE_SUBSECTIONS (const VMStateDescription *[])
 #define OCSSD_SAVE_SETUP_ARGS QEMUFile *f, void *opaque
 #else
 #define OCSSD_VMSTATE_FIELDS (const VMStateField[])
+#define OCSSD_VMSTATE_SUBSECTIONS (const VMStateDescription * const [])
 #define OCSSD_SAVE_SETUP_ARGS QEMUFile *f, void *opaque, Error **errp
+#endif
+
+/* OACS bit 8, Doorbell Buffer Config: renamed after 7.2. */
+#if OCSSD_QEMU_7
+#define OCSSD_OACS_DBBUF NVME_OACS_DBBUF
+#else
+#define OCSSD_OACS_DBBUF NVME_OACS_DBCS
 #endif
 
 #endif /* HW_BLOCK_OCSSD_COMPAT_H */

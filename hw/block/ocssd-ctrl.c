@@ -201,6 +201,140 @@ static void ocssd_request_uncharge(OcssdRequest *req)
     }
 }
 
+/* ---- shadow doorbells ----------------------------------------------- */
+
+/*
+ * Doorbell Buffer Config (NVMe 1.3, 5.7): the host writes each I/O queue's
+ * SQ tail and CQ head to its shadow doorbell page, and rings the register
+ * only when the new value passes the EventIdx the controller last wrote.
+ * We publish an SQ's EventIdx when we have fetched everything up to its
+ * tail, and a CQ's when the CQ is full (or, on INTx, at every head), then
+ * read the shadow once more: the host writes its shadow before it reads
+ * the EventIdx, we write the EventIdx before we read the shadow, so one
+ * of us sees the other.  Slot y of either page: SQ y at 8y, CQ y at
+ * 8y + 4 (CAP.DSTRD is 0).  The admin queue always uses its registers,
+ * as Linux does.
+ */
+static bool ocssd_shadow_on(OcssdCtrl *n, uint16_t qid)
+{
+    return n->dbbuf.enabled && qid != 0;
+}
+
+static hwaddr ocssd_shadow_slot(uint16_t qid, bool cq)
+{
+    return (hwaddr)qid * 8 + (cq ? 4 : 0);
+}
+
+static bool ocssd_shadow_read(OcssdCtrl *n, uint16_t qid, bool cq,
+                              uint32_t *val)
+{
+    uint32_t le;
+
+    if (ocssd_dma_read_guest(n, n->dbbuf.dbs + ocssd_shadow_slot(qid, cq),
+                             &le, sizeof(le))) {
+        return false;
+    }
+    *val = le32_to_cpu(le);
+    return true;
+}
+
+static void ocssd_shadow_publish(OcssdCtrl *n, uint16_t qid, bool cq,
+                                 uint32_t val)
+{
+    uint32_t le = cpu_to_le32(val);
+
+    trace_ocssd_shadow_eventidx(qid, cq, val);
+    ocssd_dma_write_guest(n, n->dbbuf.eis + ocssd_shadow_slot(qid, cq),
+                          &le, sizeof(le));
+    /* The EventIdx is visible before we look at the shadow again. */
+    smp_mb();
+}
+
+static void ocssd_shadow_error(uint16_t qid, bool cq, uint32_t val,
+                               const char *why)
+{
+    qemu_log_mask(LOG_GUEST_ERROR, "ocssd: shadow %s doorbell %u of queue "
+                  "%u ignored: %s\n", cq ? "CQ head" : "SQ tail", val, qid,
+                  why);
+    trace_ocssd_err_shadow(qid, cq, val, why);
+}
+
+/* The SQ's tail from the host's shadow doorbell; true if it moved. */
+static bool ocssd_sq_shadow_tail(OcssdCtrl *n, OcssdSQ *sq)
+{
+    uint32_t tail;
+
+    if (!ocssd_shadow_on(n, sq->sqid) ||
+        !ocssd_shadow_read(n, sq->sqid, false, &tail) || tail == sq->tail) {
+        return false;
+    }
+    if (tail >= sq->size) {
+        ocssd_shadow_error(sq->sqid, false, tail,
+                           "SQ tail beyond the queue size");
+        return false;
+    }
+    trace_ocssd_shadow_sq(sq->sqid, tail);
+    sq->tail = tail;
+    return true;
+}
+
+/* Whether a new CQ head frees no more entries than were posted. */
+static bool ocssd_cq_head_valid(OcssdCQ *cq, uint32_t new_head)
+{
+    uint32_t used = (cq->tail + cq->size - cq->head) % cq->size;
+    uint32_t consumed = (new_head + cq->size - cq->head) % cq->size;
+
+    return new_head < cq->size && consumed <= used;
+}
+
+/* The CQ's head from the host's shadow doorbell; true if it moved. */
+static bool ocssd_cq_shadow_head(OcssdCtrl *n, OcssdCQ *cq)
+{
+    uint32_t head;
+
+    if (!ocssd_shadow_on(n, cq->cqid) ||
+        !ocssd_shadow_read(n, cq->cqid, true, &head) || head == cq->head) {
+        return false;
+    }
+    if (!ocssd_cq_head_valid(cq, head)) {
+        ocssd_shadow_error(cq->cqid, true, head,
+                           "CQ head beyond the entries posted");
+        return false;
+    }
+    trace_ocssd_shadow_cq(cq->cqid, head);
+    cq->head = head;
+    return true;
+}
+
+/*
+ * Doorbell Buffer Config: from now on the I/O queues' doorbells are read
+ * from @dbs; the queues that exist start from the values they have.
+ */
+void ocssd_shadow_doorbells_config(OcssdCtrl *n, uint64_t dbs, uint64_t eis)
+{
+    uint32_t i;
+
+    n->dbbuf.enabled = true;
+    n->dbbuf.dbs = dbs;
+    n->dbbuf.eis = eis;
+    for (i = 1; i < n->params.num_queues; i++) {
+        uint32_t le;
+
+        if (n->sq[i]) {
+            le = cpu_to_le32(n->sq[i]->tail);
+            ocssd_dma_write_guest(n, dbs + ocssd_shadow_slot(i, false), &le,
+                                  sizeof(le));
+            ocssd_shadow_publish(n, i, false, n->sq[i]->tail);
+        }
+        if (n->cq[i]) {
+            le = cpu_to_le32(n->cq[i]->head);
+            ocssd_dma_write_guest(n, dbs + ocssd_shadow_slot(i, true), &le,
+                                  sizeof(le));
+            ocssd_shadow_publish(n, i, true, n->cq[i]->head);
+        }
+    }
+}
+
 /* ---- completion ----------------------------------------------------- */
 
 static void ocssd_sq_free(OcssdSQ *sq);
@@ -302,6 +436,14 @@ static void ocssd_post_cqes(void *opaque)
         if (ocssd_failed(n)) {
             break;
         }
+        if (ocssd_cq_full(cq) && ocssd_shadow_on(n, cq->cqid)) {
+            /* Ask the host to ring when it frees an entry; look again. */
+            ocssd_cq_shadow_head(n, cq);
+            if (ocssd_cq_full(cq)) {
+                ocssd_shadow_publish(n, cq->cqid, true, cq->head);
+                ocssd_cq_shadow_head(n, cq);
+            }
+        }
         if (ocssd_cq_full(cq)) {
             trace_ocssd_cq_full(cq->cqid);
             break;
@@ -338,15 +480,22 @@ static void ocssd_post_cqes(void *opaque)
  * in guest memory, for ocssd_ctrl_kick() here or on a migration's
  * destination.
  */
+static bool ocssd_sq_may_fetch(OcssdCtrl *n, OcssdSQ *sq)
+{
+    return ocssd_enabled(n) && !ocssd_failed(n) && !ocssd_sq_orphaned(n, sq) &&
+           runstate_is_running();
+}
+
 static void ocssd_process_sq(void *opaque)
 {
     OcssdSQ *sq = opaque;
     OcssdCtrl *n = sq->ctrl;
 
     sq->processing = true;
+    ocssd_sq_shadow_tail(n, sq);
+again:
     while (sq->head != sq->tail && !QTAILQ_EMPTY(&sq->free_list) &&
-           ocssd_enabled(n) && !ocssd_failed(n) && !ocssd_sq_orphaned(n, sq) &&
-           runstate_is_running()) {
+           ocssd_sq_may_fetch(n, sq)) {
         hwaddr addr = sq->dma_addr + (hwaddr)sq->head * OCSSD_SQE_SIZE;
         OcssdRequest *req = QTAILQ_FIRST(&sq->free_list);
         uint16_t status;
@@ -383,6 +532,14 @@ static void ocssd_process_sq(void *opaque)
         if (status != NVME_NO_COMPLETE) {
             req->status = status;
             ocssd_request_complete(req);
+        }
+    }
+    /* Caught up with the shadow tail: ask for a ring past it, look again. */
+    if (sq->head == sq->tail && ocssd_shadow_on(n, sq->sqid) &&
+        ocssd_sq_may_fetch(n, sq)) {
+        ocssd_shadow_publish(n, sq->sqid, false, sq->tail);
+        if (ocssd_sq_shadow_tail(n, sq)) {
+            goto again;
         }
     }
     sq->processing = false;
@@ -582,6 +739,7 @@ void ocssd_ctrl_reset(OcssdCtrl *n)
     n->queues_created = false;
     n->shutdown_gen++;
     n->start_pending = false;
+    memset(&n->dbbuf, 0, sizeof(n->dbbuf));
     ocssd_features_init(n);
     stl_le_p(&n->bar.intms, 0);
     stl_le_p(&n->bar.intmc, 0);
@@ -910,7 +1068,6 @@ static void ocssd_write_doorbell(OcssdCtrl *n, hwaddr addr, uint64_t val)
 
     if (idx & 1) {
         OcssdCQ *cq = n->cq[qid];
-        uint32_t new_head = val & 0xffff, used, consumed;
 
         if (!cq) {
             ocssd_db_error(n, addr, val,
@@ -918,15 +1075,17 @@ static void ocssd_write_doorbell(OcssdCtrl *n, hwaddr addr, uint64_t val)
                            "completion queue does not exist");
             return;
         }
-        used = (cq->tail + cq->size - cq->head) % cq->size;
-        consumed = (new_head + cq->size - cq->head) % cq->size;
-        if (val > 0xffff || new_head >= cq->size || consumed > used) {
+        if (val > 0xffff || !ocssd_cq_head_valid(cq, val)) {
             ocssd_db_error(n, addr, val, NVME_AER_INFO_ERR_INVALID_DB_VALUE,
                            "CQ head beyond the entries posted");
             return;
         }
-        trace_ocssd_db_cq(qid, new_head);
-        cq->head = new_head;
+        trace_ocssd_db_cq(qid, val);
+        cq->head = val;
+        if (ocssd_shadow_on(n, qid) && !msix_enabled(PCI_DEVICE(n))) {
+            /* A level interrupt needs every head: ask for the next one. */
+            ocssd_shadow_publish(n, qid, true, cq->head);
+        }
         if (cq->irq_enabled && cq->head == cq->tail &&
             !ocssd_vector_pending(n, cq->vector)) {
             n->irq_status &= ~(1u << (cq->vector % 32));

@@ -177,11 +177,11 @@ static bool ocssd_entry_to_read(const OcssdIoEntry *e)
 
 /*
  * Issue block I/O for the entries the filter selects, one request per run
- * of consecutive sectors (and one per run of their metadata).  Buffer
- * position i belongs to entry i.
+ * of consecutive sectors (and, with @meta, one per run of their
+ * metadata).  Buffer position i belongs to entry i.
  */
 static void ocssd_io_issue(OcssdCtrl *n, OcssdRequest *req,
-                           const OcssdIoEntry *e, bool is_write,
+                           const OcssdIoEntry *e, bool is_write, bool meta,
                            OcssdEntryFilter *filter, BdrvRequestFlags flags)
 {
     const OcssdMediaParams *p = &n->media.p;
@@ -199,7 +199,7 @@ static void ocssd_io_issue(OcssdCtrl *n, OcssdRequest *req,
         trace_ocssd_io_run(req->cmd.cid, is_write, e[i].sector, j - i);
         ocssd_store_aio_rw(n, req, is_write, false, e[i].sector, j - i,
                            req->buf + (size_t)i * p->sec_size, flags);
-        if (p->md_size) {
+        if (meta && p->md_size) {
             ocssd_store_aio_rw(n, req, is_write, true, e[i].sector, j - i,
                                req->mbuf + (size_t)i * p->md_size, flags);
         }
@@ -431,7 +431,9 @@ static uint16_t ocssd_io_read(OcssdCtrl *n, OcssdRequest *req)
                      BLOCK_ACCT_READ);
     req->aio_pending = 1;
     req->aio_done = ocssd_read_done;
-    ocssd_io_issue(n, req, e, false, ocssd_entry_to_read, 0);
+    /* Metadata the host does not take back is not read (MPTR 0). */
+    ocssd_io_issue(n, req, e, false, req->meta_qsg.nsg > 0,
+                   ocssd_entry_to_read, 0);
     ocssd_req_aio_put(req);
     return NVME_NO_COMPLETE;
 }
@@ -603,7 +605,7 @@ static uint16_t ocssd_io_write(OcssdCtrl *n, OcssdRequest *req)
                      BLOCK_ACCT_WRITE);
     req->aio_pending = 1;
     req->aio_done = ocssd_write_done;
-    ocssd_io_issue(n, req, e, true, ocssd_entry_to_write,
+    ocssd_io_issue(n, req, e, true, true, ocssd_entry_to_write,
                    req->fua ? BDRV_REQ_FUA : 0);
     ocssd_req_aio_put(req);
     return NVME_NO_COMPLETE;
@@ -627,7 +629,7 @@ static void ocssd_copy_read_done(OcssdRequest *req)
     }
     req->aio_pending = 1;
     req->aio_done = ocssd_write_done;
-    ocssd_io_issue(n, req, req->dst, true, ocssd_entry_to_write, 0);
+    ocssd_io_issue(n, req, req->dst, true, true, ocssd_entry_to_write, 0);
     ocssd_req_aio_put(req);
 }
 
@@ -691,7 +693,7 @@ static uint16_t ocssd_io_copy(OcssdCtrl *n, OcssdRequest *req)
     ocssd_write_commit(n, req, dst);
     req->aio_pending = 1;
     req->aio_done = ocssd_copy_read_done;
-    ocssd_io_issue(n, req, src, false, ocssd_entry_to_read, 0);
+    ocssd_io_issue(n, req, src, false, true, ocssd_entry_to_read, 0);
     ocssd_req_aio_put(req);
     return NVME_NO_COMPLETE;
 }

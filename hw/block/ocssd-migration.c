@@ -818,6 +818,32 @@ static const VMStateDescription ocssd_vmstate_mig_bus = {
     },
 };
 
+static bool ocssd_mig_dbbuf_needed(void *opaque)
+{
+    OcssdCtrl *n = opaque;
+
+    return n->dbbuf.enabled;
+}
+
+/*
+ * A Doorbell Buffer Config in force (added after version 1: a subsection).
+ * It goes on where it arrives, even on a destination with
+ * shadow_doorbells=off: that one offers it to no one after the next
+ * controller reset.
+ */
+static const VMStateDescription ocssd_vmstate_dbbuf = {
+    .name = "ocssd/shadow-doorbells",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = ocssd_mig_dbbuf_needed,
+    .fields = OCSSD_VMSTATE_FIELDS {
+        VMSTATE_BOOL(dbbuf.enabled, OcssdCtrl),
+        VMSTATE_UINT64(dbbuf.dbs, OcssdCtrl),
+        VMSTATE_UINT64(dbbuf.eis, OcssdCtrl),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 /*
  * Version 1.  New state goes into a subsection whose .needed is false
  * when the state has its default, so that an older QEMU still loads
@@ -934,6 +960,10 @@ const VMStateDescription ocssd_vmstate = {
         VMSTATE_VARRAY_UINT32_ALLOC(mig.ends, OcssdCtrl, mig.num_ends, 0,
                                     vmstate_info_int64, int64_t),
         VMSTATE_END_OF_LIST()
+    },
+    .subsections = OCSSD_VMSTATE_SUBSECTIONS {
+        &ocssd_vmstate_dbbuf,
+        NULL
     },
 };
 

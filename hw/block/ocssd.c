@@ -225,6 +225,8 @@ static const Property ocssd_props[] = {
     DEFINE_PROP("channel_mbps", OcssdCtrl, params.channel_mbps,
                 ocssd_prop_runtime_uint32, uint32_t, .set_default = true,
                 .defval.u = OCSSD_DEFAULT_CHANNEL_MBPS),
+    DEFINE_PROP_BOOL("shadow_doorbells", OcssdCtrl, params.shadow_doorbells,
+                     true),
 };
 
 /* What `-device ocssd,help` says of each property. */
@@ -293,6 +295,8 @@ static const struct {
       "seed; run-time settable" },
     { "channel_mbps", "a group's channel speed, MB/s per sector moved (0 = "
       "transfers take no time); run-time settable" },
+    { "shadow_doorbells", "offer Doorbell Buffer Config (OACS bit 8): the "
+      "host writes I/O queue doorbells to memory and rings fewer" },
 };
 
 /* ---- realize ---------------------------------------------------------- */

@@ -99,6 +99,7 @@ typedef struct OcssdParams {
     bool        timing;         /* hold completions for the model's time */
     bool        timing_spread;  /* draw times in [typical, max] */
     uint32_t    channel_mbps;   /* per group; 0 = transfers take no time */
+    bool        shadow_doorbells; /* offer Doorbell Buffer Config */
 } OcssdParams;
 
 typedef struct OcssdCtrl OcssdCtrl;
@@ -328,6 +329,16 @@ typedef struct OcssdMigBus {
     OcssdBusStats stats;
 } OcssdMigBus;
 
+/*
+ * Doorbell Buffer Config in force: the host's shadow doorbell page and the
+ * EventIdx page the controller writes (ocssd-ctrl.c).
+ */
+typedef struct OcssdShadowDoorbells {
+    bool        enabled;
+    uint64_t    dbs;
+    uint64_t    eis;
+} OcssdShadowDoorbells;
+
 typedef struct OcssdMigration {
     char        *idstr;             /* the configuration section's name */
     uint32_t    cc, csts, aqa, intms, intmc;
@@ -387,6 +398,7 @@ struct OcssdCtrl {
     uint64_t    bounce_inflight;    /* bytes charged to requests in flight */
     uint64_t    bounce_peak;
     QTAILQ_HEAD(, OcssdSQ) mem_waiters; /* SQs waiting for bounce memory */
+    OcssdShadowDoorbells dbbuf;
     OcssdFeatures features;
     uint16_t    temperature;
 
@@ -435,6 +447,7 @@ void ocssd_ctrl_reset_done(OcssdCtrl *n);
 void ocssd_ctrl_reset_sync(OcssdCtrl *n);
 void ocssd_ctrl_fatal(OcssdCtrl *n, const char *why);
 void ocssd_ctrl_kick(OcssdCtrl *n);
+void ocssd_shadow_doorbells_config(OcssdCtrl *n, uint64_t dbs, uint64_t eis);
 void ocssd_ctrl_free_queues(OcssdCtrl *n);
 void ocssd_request_complete(OcssdRequest *req);
 void ocssd_request_complete_now(OcssdRequest *req);

@@ -30,6 +30,7 @@
 #define INTX_IRQ 11
 #define SPIN    1000000
 #define ERRLOG  64      /* error log entries */
+#define OACS_DBBUF (1 << 8) /* Doorbell Buffer Config (named apart by QEMU) */
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -483,7 +484,7 @@ static void test_identify_ctrl(void)
                     NVME_CTRL_SGLS_SUPPORT_NO_ALIGN);
     g_assert_cmphex(le32_to_cpu(id.sgls) & NVME_CTRL_SGLS_KEYED, ==, 0);
     g_assert_cmphex(le32_to_cpu(id.sgls) & NVME_CTRL_SGLS_BITBUCKET, ==, 0);
-    g_assert_cmpuint(id.oacs, ==, 0);
+    g_assert_cmphex(le16_to_cpu(id.oacs), ==, OACS_DBBUF);
     g_assert_cmphex(id.frmw & 1, ==, 1);            /* slot 1 read-only */
     g_assert_cmpuint(id.npss, ==, 0);
     g_assert(!strncmp((char *)id.subnqn, "nqn.", 4));
@@ -1486,6 +1487,175 @@ static void wait_irq(QOcssd *o, bool level)
 }
 
 /* pc, INTA observed at INTX_IRQ, I/O queue pair 1 on vector 1. */
+/* ---- shadow doorbells (Doorbell Buffer Config) -------------------------- */
+
+typedef struct Shadow {
+    uint64_t dbs, eis;
+} Shadow;
+
+static uint16_t dbbuf_config(QOcssd *o, uint64_t dbs, uint64_t eis)
+{
+    NvmeCmd cmd = { .opcode = NVME_ADM_CMD_DBBUF_CONFIG };
+
+    cmd.dptr.prp1 = cpu_to_le64(dbs);
+    cmd.dptr.prp2 = cpu_to_le64(eis);
+    return qocssd_exec(o, 0, &cmd, NULL);
+}
+
+/* Both pages, the EventIdx one filled with a pattern the device replaces. */
+static Shadow shadow_setup(QOcssd *o)
+{
+    Shadow s = {
+        .dbs = qocssd_alloc_page(o, o->page_size),
+        .eis = qocssd_alloc_page(o, o->page_size),
+    };
+
+    qtest_memset(o->qts, s.dbs, 0, o->page_size);
+    qtest_memset(o->qts, s.eis, 0xee, o->page_size);
+    g_assert_cmphex(dbbuf_config(o, s.dbs, s.eis), ==, 0);
+    return s;
+}
+
+static void shadow_put(QOcssd *o, uint64_t page, uint16_t qid, bool cq,
+                       uint32_t val)
+{
+    qtest_writel(o->qts, page + qid * 8 + (cq ? 4 : 0), val);
+}
+
+static uint32_t shadow_get(QOcssd *o, uint64_t page, uint16_t qid, bool cq)
+{
+    return qtest_readl(o->qts, page + qid * 8 + (cq ? 4 : 0));
+}
+
+/* Queue n commands with an unknown opcode (they complete at once). */
+static void enqueue_invalid(QOcssd *o, uint16_t qid, unsigned n)
+{
+    NvmeCmd cmd = { .opcode = 0x7f, .nsid = cpu_to_le32(1) };
+
+    while (n--) {
+        qocssd_enqueue(o, qid, &cmd);
+    }
+}
+
+/* Consume the next completion, telling the device through the shadow. */
+static void shadow_consume(QOcssd *o, Shadow *s, uint16_t qid, NvmeCqe *cqe)
+{
+    QOcssdQueue *cq = &o->cq[qid];
+
+    qocssd_wait_posted(o, qid, cqe);
+    cq->head = (cq->head + 1) % cq->size;
+    if (!cq->head) {
+        cq->phase ^= 1;
+    }
+    shadow_put(o, s->dbs, qid, true, cq->head);
+}
+
+/*
+ * Doorbell Buffer Config: the device takes I/O SQ tails and CQ heads from
+ * the host's shadow page, publishes EventIdx values (an SQ's when it has
+ * fetched up to its tail, a CQ's when the CQ is full, every head on INTx),
+ * ignores impossible shadow values, and forgets it all at a controller
+ * reset.
+ */
+static void test_shadow_doorbells(void)
+{
+    QOcssd *o = boot_io("");
+    NvmeCqe cqe;
+    Shadow s;
+    unsigned i;
+
+    /* Buffers must be page aligned; PRPs only. */
+    g_assert_cmphex(dbbuf_config(o, 0x100000 + 512, 0x200000), ==,
+                    NVME_INVALID_FIELD | NVME_DNR);
+    g_assert_cmphex(dbbuf_config(o, 0x100000, 0x200000 + 8), ==,
+                    NVME_INVALID_FIELD | NVME_DNR);
+    s = shadow_setup(o);
+    /* The existing queue's values were written to both pages. */
+    g_assert_cmpuint(shadow_get(o, s.dbs, 1, false), ==, 0);
+    g_assert_cmpuint(shadow_get(o, s.eis, 1, false), ==, 0);
+    g_assert_cmpuint(shadow_get(o, s.eis, 1, true), ==, 0);
+    /* The admin queue keeps its registers. */
+    g_assert_cmpuint(shadow_get(o, s.eis, 0, false), ==, 0xeeeeeeee);
+
+    /*
+     * Two commands in the shadow, the register rung with one: both are
+     * fetched (the CQE's SQ head says how far), and the EventIdx says
+     * where the device caught up.
+     */
+    enqueue_invalid(o, 1, 2);
+    shadow_put(o, s.dbs, 1, false, 2);
+    qocssd_ring_sq(o, 1, 1);
+    for (i = 0; i < 2; i++) {
+        qocssd_wait(o, 1, &cqe);
+        g_assert_cmphex(qocssd_cqe_status(&cqe), ==,
+                        NVME_INVALID_OPCODE | NVME_DNR);
+        g_assert_cmpuint(le16_to_cpu(cqe.sq_head), ==, 2);
+    }
+    g_assert_cmpuint(shadow_get(o, s.eis, 1, false), ==, 2);
+    /* MSI-X is off: each rung CQ head is published (INTx needs them). */
+    g_assert_cmpuint(shadow_get(o, s.eis, 1, true), ==, 2);
+
+    /* An impossible shadow tail is ignored: the register's value holds. */
+    enqueue_invalid(o, 1, 1);
+    shadow_put(o, s.dbs, 1, false, QOCSSD_QSIZE + 5);
+    qocssd_ring_sq(o, 1, 3);
+    qocssd_wait(o, 1, &cqe);
+    g_assert_cmpuint(le16_to_cpu(cqe.sq_head), ==, 3);
+    settle(o);
+    g_assert_false(qocssd_peek(o, 1, &cqe));
+    shadow_put(o, s.dbs, 1, false, 3);
+
+    /*
+     * A 4-entry CQ fills with three completions; the device asks for a
+     * ring at the head it knows.  The host consumes them through the
+     * shadow only; the next completion finds the room there.
+     */
+    g_assert_cmphex(qocssd_create_cq(o, 2, 4, 2, true), ==, 0);
+    g_assert_cmphex(qocssd_create_sq(o, 2, 2, 16), ==, 0);
+    enqueue_invalid(o, 2, 5);
+    shadow_put(o, s.dbs, 2, false, 5);
+    qocssd_ring_sq(o, 2, 5);
+    for (i = 0; i < 3; i++) {
+        shadow_consume(o, &s, 2, &cqe);
+    }
+    settle(o);
+    g_assert_cmpuint(shadow_get(o, s.eis, 2, true), ==, 0);
+    g_assert_false(qocssd_peek(o, 2, &cqe));
+    enqueue_invalid(o, 2, 1);
+    shadow_put(o, s.dbs, 2, false, 6);
+    qocssd_ring_sq(o, 2, 6);
+    for (i = 0; i < 3; i++) {
+        shadow_consume(o, &s, 2, &cqe);
+        g_assert_cmpuint(le16_to_cpu(cqe.sq_head), ==, 6);
+    }
+    settle(o);
+    g_assert_false(qocssd_peek(o, 2, &cqe));
+
+    /* A controller reset ends it: shadow values are not read any more. */
+    qocssd_disable(o);
+    qocssd_start_io(o);
+    shadow_put(o, s.dbs, 1, false, 4);
+    enqueue_invalid(o, 1, 1);
+    qocssd_ring_sq(o, 1, 1);
+    qocssd_wait(o, 1, &cqe);
+    g_assert_cmpuint(le16_to_cpu(cqe.sq_head), ==, 1);
+    settle(o);
+    g_assert_false(qocssd_peek(o, 1, &cqe));
+    finish(o);
+
+    /* shadow_doorbells=off: not offered, the command is unknown. */
+    o = boot_io("shadow_doorbells=off");
+    {
+        NvmeIdCtrl id;
+
+        g_assert_cmphex(qocssd_identify(o, NVME_ID_CNS_CTRL, 0, &id), ==, 0);
+        g_assert_cmphex(le16_to_cpu(id.oacs), ==, 0);
+    }
+    g_assert_cmphex(dbbuf_config(o, 0x100000, 0x200000), ==,
+                    NVME_INVALID_OPCODE | NVME_DNR);
+    finish(o);
+}
+
 static QOcssd *boot_intx(void)
 {
     QOcssd *o = qocssd_boot_tmp("pc", GEO);
@@ -1620,6 +1790,7 @@ int main(int argc, char **argv)
     qtest_add_func("/ocssd/ctrl/abort", test_abort);
     qtest_add_func("/ocssd/ctrl/io/multi-queue", test_multi_queue_io);
     qtest_add_func("/ocssd/ctrl/io/cq-full", test_cq_full);
+    qtest_add_func("/ocssd/ctrl/io/shadow-doorbells", test_shadow_doorbells);
     qtest_add_func("/ocssd/ctrl/io/flush", test_flush);
     qtest_add_func("/ocssd/ctrl/irq/msix", test_msix);
     qtest_add_func("/ocssd/ctrl/irq/coalescing", test_coalescing);

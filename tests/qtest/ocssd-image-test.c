@@ -1586,6 +1586,43 @@ static void test_read_error(void)
 }
 
 /*
+ * A read whose host takes no metadata back (MPTR 0) does not read the
+ * image's metadata area: an error there fails only the reads that take
+ * the metadata.
+ */
+static void test_read_meta_skipped(void)
+{
+    char *img = formatted_image(), *pidfile;
+    QOcssd *o = boot(img, "");
+    g_autofree char *rules = NULL;
+    g_autofree uint8_t *d = NULL, *m = NULL, *wd = NULL, *wm = NULL;
+    g_autofree uint64_t *l = NULL;
+    OcssdImageHeader h;
+    uint32_t md_size = o->md_size;
+    uint64_t sector;
+
+    g_assert_cmpuint(md_size, >, 0);
+    g_assert_cmphex(wr(o, 1, 0, 16, 1, 0), ==, 0);
+    qocssd_shutdown(o);
+    img_header(img, &h);
+    sector = (le64_to_cpu(h.meta_offset) + (uint64_t)CLBA * md_size) / 512;
+    rules = g_strdup_printf(",file.inject-error.0.event=read_aio,"
+                            "file.inject-error.0.sector=%" PRIu64 ","
+                            "file.inject-error.0.errno=5", sector);
+    o = boot_blkdebug_killable(img, rules, &pidfile);
+    d = g_malloc(4 * o->sec_size);
+    m = g_malloc(4 * md_size);
+    l = lba_run(o, 1, 0, 4);
+    patterns(o, l, 4, 1, &wd, &wm);
+    g_assert_cmphex(qocssd_read(o, 1, l[0], 4, d, NULL, 0), ==, 0);
+    g_assert_true(memcmp(d, wd, 4 * o->sec_size) == 0);
+    g_assert_cmphex(qocssd_read(o, 1, qocssd_chunk_slba(o, 1), 4, d, m, 0),
+                    ==, NVME_UNRECOVERED_READ);
+    crash(o, pidfile);
+    drop_image(img);
+}
+
+/*
  * A write that closes a chunk is still in flight (held by blkdebug) when
  * the host resets the chunk, and the image then refuses it: the write
  * fails, but the chunk's new generation, which holds none of its data,
@@ -2805,6 +2842,8 @@ int main(int argc, char **argv)
     qtest_add_func("/ocssd/image/backend/header-write-error",
                    test_header_write_error);
     qtest_add_func("/ocssd/image/backend/read-error", test_read_error);
+    qtest_add_func("/ocssd/image/backend/read-meta-skipped",
+                   test_read_meta_skipped);
     qtest_add_func("/ocssd/image/backend/reset-then-write-lost",
                    test_reset_then_write_lost);
     qtest_add_func("/ocssd/image/unplug", test_unplug);

@@ -524,6 +524,42 @@ static void refused(const char *dst_props, const char *why)
     mig_finish(&m);
 }
 
+/*
+ * A Doorbell Buffer Config moves with the device: the destination reads
+ * the shadow doorbells (two writes in the shadow, the register rung with
+ * one: both run) and publishes EventIdx values.
+ */
+static void test_shadow_doorbells(void)
+{
+    Mig m = { 0 };
+    NvmeCmd cmd = { .opcode = NVME_ADM_CMD_DBBUF_CONFIG };
+    NvmeCqe cqe;
+    uint64_t dbs, eis;
+    int i;
+
+    mig_start(&m, GEO);
+    dbs = qocssd_alloc_page(m.src, 4096);
+    eis = qocssd_alloc_page(m.src, 4096);
+    qtest_memset(m.src->qts, dbs, 0, 4096);
+    qtest_memset(m.src->qts, eis, 0xee, 4096);
+    cmd.dptr.prp1 = cpu_to_le64(dbs);
+    cmd.dptr.prp2 = cpu_to_le64(eis);
+    g_assert_cmphex(qocssd_exec(m.src, 0, &cmd, NULL), ==, 0);
+    mig_run(&m, true);
+
+    enqueue_write(m.dst, 0, 8, 1, 0);
+    enqueue_write(m.dst, 1, 8, 2, 0);
+    qtest_writel(m.dst->qts, dbs + 8, 2);
+    qocssd_ring_sq(m.dst, 1, 1);
+    for (i = 0; i < 2; i++) {
+        qocssd_wait(m.dst, 1, &cqe);
+        g_assert_cmphex(qocssd_cqe_status(&cqe), ==, 0);
+        g_assert_cmpuint(le16_to_cpu(cqe.sq_head), ==, 2);
+    }
+    g_assert_cmpuint(qtest_readl(m.dst->qts, eis + 8), ==, 2);
+    mig_finish(&m);
+}
+
 static void test_refused_geometry(void)
 {
     refused("num_grp=2,num_pu=2,num_chk=4,clba=64,ws_min=4,ws_opt=8,"
@@ -828,6 +864,8 @@ int main(int argc, char **argv)
     qtest_add_func("/ocssd/migration/state", test_state);
     qtest_add_func("/ocssd/migration/slow-backend", test_slow_backend);
     qtest_add_func("/ocssd/migration/fault-draws", test_fault_draws);
+    qtest_add_func("/ocssd/migration/shadow-doorbells",
+                   test_shadow_doorbells);
     qtest_add_func("/ocssd/migration/file-stale-image",
                    test_file_stale_image);
     qtest_add_func("/ocssd/migration/refused/geometry",
