@@ -37,6 +37,53 @@ const OcssdMediaParams ocssd_media_default_params = {
     .early_reset = false,
 };
 
+#define MP_U32(id, f, d) \
+    [OCSSD_MP_##id] = { #f, offsetof(OcssdMediaParams, f), false, d }
+#define MP_BOOL(f, d) { #f, offsetof(OcssdMediaParams, f), true, d }
+
+const OcssdMediaPropInfo ocssd_media_props[OCSSD_MEDIA_NPROPS] = {
+    MP_U32(NUM_GRP, num_grp, "groups (1-65535) [media]"),
+    MP_U32(NUM_PU, num_pu, "parallel units per group (1-65535) [media]"),
+    MP_U32(NUM_CHK, num_chk, "chunks per parallel unit; num_grp x num_pu x "
+           "num_chk <= 16777216 [media]"),
+    MP_U32(CLBA, clba, "sectors per chunk (a multiple of ws_min) [media]"),
+    MP_U32(SEC_SIZE, sec_size, "sector size in bytes: 512 or 4096 [media]"),
+    MP_U32(MD_SIZE, md_size, "out-of-band metadata bytes per sector (0-64) "
+           "[media]"),
+    MP_U32(WS_MIN, ws_min, "minimum write size in sectors, divides clba "
+           "[media]"),
+    MP_U32(WS_OPT, ws_opt, "optimal write size in sectors, a multiple of "
+           "ws_min [media]"),
+    MP_U32(MW_CUNITS, mw_cunits, "sectors below the write pointer not yet "
+           "readable (0 = none, < clba) [media]"),
+    MP_U32(MAXOC, maxoc, "maximum open chunks (0 = no limit) [media]"),
+    MP_U32(MAXOCPU, maxocpu, "maximum open chunks per parallel unit (0 = "
+           "no limit) [media]"),
+    MP_U32(WIT, wit, "wear-level index delta threshold for notifications "
+           "(0-255, 0 = none) [media]"),
+    MP_U32(TRDT, trdt, "typical time to read a write unit, ns [media, "
+           "run-time settable]"),
+    MP_U32(TRDM, trdm, "maximum time to read a write unit, ns [media, "
+           "run-time settable]"),
+    MP_U32(TWRT, twrt, "typical time to program up to ws_opt sectors, ns "
+           "[media, run-time settable]"),
+    MP_U32(TWRM, twrm, "maximum time to program up to ws_opt sectors, ns "
+           "[media, run-time settable]"),
+    MP_U32(TCRST, tcrst, "typical chunk reset time, ns [media, run-time "
+           "settable]"),
+    MP_U32(TCRSM, tcrsm, "maximum chunk reset time, ns [media, run-time "
+           "settable]"),
+    MP_BOOL(vector_copy, "MCCAP: Vector Copy supported (auto: image, or on) "
+            "[media]"),
+    MP_BOOL(multiple_resets, "MCCAP: a free chunk may be reset (auto: image, "
+            "or off) [media]"),
+    MP_BOOL(early_reset, "an open chunk may be reset (auto: image, or off) "
+            "[media]"),
+};
+
+#undef MP_U32
+#undef MP_BOOL
+
 /* Bits needed to hold values 0 .. count - 1. */
 static uint8_t field_bits(uint64_t count)
 {

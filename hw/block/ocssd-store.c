@@ -553,24 +553,9 @@ bool ocssd_store_inactive(OcssdStore *s)
 
 /* ---- open, format, close --------------------------------------------- */
 
-static const struct {
-    const char *name;
-    size_t offset;
-} ocssd_media_prop_fields[OCSSD_MP__COUNT] = {
-#define F(id, field) [OCSSD_MP_##id] = { #field, \
-                                          offsetof(OcssdMediaParams, field) }
-    F(NUM_GRP, num_grp), F(NUM_PU, num_pu), F(NUM_CHK, num_chk),
-    F(CLBA, clba), F(SEC_SIZE, sec_size), F(MD_SIZE, md_size),
-    F(WS_MIN, ws_min), F(WS_OPT, ws_opt), F(MW_CUNITS, mw_cunits),
-    F(MAXOC, maxoc), F(MAXOCPU, maxocpu), F(WIT, wit), F(TRDT, trdt),
-    F(TRDM, trdm), F(TWRT, twrt), F(TWRM, twrm), F(TCRST, tcrst),
-    F(TCRSM, tcrsm),
-#undef F
-};
-
 static uint32_t *media_field(OcssdMediaParams *p, int i)
 {
-    return (uint32_t *)((uint8_t *)p + ocssd_media_prop_fields[i].offset);
+    return ocssd_media_param_u32(p, i);
 }
 
 /*
@@ -653,8 +638,8 @@ static bool ocssd_store_match_params(OcssdCtrl *n, const OcssdMediaParams *img,
             error_setg(errp, "ocssd: %s=%" PRIu32 " contradicts the image, "
                        "which was formatted with %s=%" PRIu32 " (leave the "
                        "property out to use the image's value)",
-                       ocssd_media_prop_fields[i].name, want,
-                       ocssd_media_prop_fields[i].name, have);
+                       ocssd_media_props[i].name, want,
+                       ocssd_media_props[i].name, have);
             return false;
         }
     }
@@ -1205,8 +1190,8 @@ bool ocssd_store_same_layout(const OcssdMediaParams *a,
         if (!ocssd_media_prop_is_time(i) &&
             *media_field(&ta, i) != *media_field(&tb, i)) {
             error_setg(errp, "%s=%" PRIu32 " on the source, %s=%" PRIu32
-                       " here", ocssd_media_prop_fields[i].name,
-                       *media_field(&ta, i), ocssd_media_prop_fields[i].name,
+                       " here", ocssd_media_props[i].name,
+                       *media_field(&ta, i), ocssd_media_props[i].name,
                        *media_field(&tb, i));
             return false;
         }

@@ -229,7 +229,10 @@ static const Property ocssd_props[] = {
                      true),
 };
 
-/* What `-device ocssd,help` says of each property. */
+/*
+ * What `-device ocssd,help` says of each property; the media properties'
+ * texts are in ocssd_media_props[], shared with ocssd-img.
+ */
 static const struct {
     const char *name;
     const char *desc;
@@ -244,41 +247,6 @@ static const struct {
     { "msix_vectors", "MSI-X vectors (0-1024; 0 = INTx only)" },
     { "mqes", "maximum queue entries supported, 0's based (1-65535)" },
     { "aerl", "asynchronous event request limit, 0's based (0-255)" },
-    { "num_grp", "groups (1-65535) [media]" },
-    { "num_pu", "parallel units per group (1-65535) [media]" },
-    { "num_chk", "chunks per parallel unit; num_grp x num_pu x num_chk "
-      "<= 16777216 [media]" },
-    { "clba", "sectors per chunk [media]" },
-    { "sec_size", "sector size in bytes: 512 or 4096 [media]" },
-    { "md_size", "out-of-band metadata bytes per sector (0-64) [media]" },
-    { "ws_min", "minimum write size in sectors, divides clba [media]" },
-    { "ws_opt", "optimal write size in sectors, a multiple of ws_min "
-      "[media]" },
-    { "mw_cunits", "sectors below the write pointer not yet readable "
-      "(0 = none, < clba) [media]" },
-    { "maxoc", "maximum open chunks (0 = no limit) [media]" },
-    { "maxocpu", "maximum open chunks per parallel unit (0 = no limit) "
-      "[media]" },
-    { "wit", "wear-level index delta threshold for notifications (0-255, "
-      "0 = none) [media]" },
-    { "trdt", "typical time to read a write unit, ns [media, run-time "
-      "settable]" },
-    { "trdm", "maximum time to read a write unit, ns [media, run-time "
-      "settable]" },
-    { "twrt", "typical time to program up to ws_opt sectors, ns [media, "
-      "run-time settable]" },
-    { "twrm", "maximum time to program up to ws_opt sectors, ns [media, "
-      "run-time settable]" },
-    { "tcrst", "typical chunk reset time, ns [media, run-time "
-      "settable]" },
-    { "tcrsm", "maximum chunk reset time, ns [media, run-time "
-      "settable]" },
-    { "vector_copy", "MCCAP: Vector Copy supported (auto: image, or on) "
-      "[media]" },
-    { "multiple_resets", "MCCAP: a free chunk may be reset (auto: image, or "
-      "off) [media]" },
-    { "early_reset", "an open chunk may be reset (auto: image, or off) "
-      "[media]" },
     { "mw_cunits_strict", "reads inside the MW_CUNITS window act as "
       "unwritten" },
     { "chunkinfo", "file presetting chunk states when formatting" },
@@ -585,6 +553,10 @@ static void ocssd_class_init(ObjectClass *oc, void *data)
         object_class_property_set_description(oc,
                                               ocssd_prop_descriptions[i].name,
                                               ocssd_prop_descriptions[i].desc);
+    }
+    for (i = 0; i < OCSSD_MEDIA_NPROPS; i++) {
+        object_class_property_set_description(oc, ocssd_media_props[i].name,
+                                              ocssd_media_props[i].desc);
     }
 }
 

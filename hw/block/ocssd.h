@@ -59,19 +59,6 @@ OBJECT_DECLARE_SIMPLE_TYPE(OcssdCtrl, OCSSD)
 /* Per-request media entry limit for the standard commands (MDTS). */
 #define OCSSD_MAX_XFER_SECTORS  (1u << 20)
 
-/*
- * Media properties the user may leave unset: an existing image supplies
- * them, a new image takes the defaults.  The bit of each is set in
- * OcssdParams.media_set when the user sets it.
- */
-enum OcssdMediaProp {
-    OCSSD_MP_NUM_GRP, OCSSD_MP_NUM_PU, OCSSD_MP_NUM_CHK, OCSSD_MP_CLBA,
-    OCSSD_MP_SEC_SIZE, OCSSD_MP_MD_SIZE, OCSSD_MP_WS_MIN, OCSSD_MP_WS_OPT,
-    OCSSD_MP_MW_CUNITS, OCSSD_MP_MAXOC, OCSSD_MP_MAXOCPU, OCSSD_MP_WIT,
-    OCSSD_MP_TRDT, OCSSD_MP_TRDM, OCSSD_MP_TWRT, OCSSD_MP_TWRM,
-    OCSSD_MP_TCRST, OCSSD_MP_TCRSM,
-    OCSSD_MP__COUNT,
-};
 
 /* What the user set with -device properties; realize derives the rest. */
 typedef struct OcssdParams {

@@ -44,11 +44,11 @@ expect "mw_cunits >= clba" 1 "mw_cunits=64 is invalid" \
     "$img_tool" create -o clba=64,mw_cunits=64 "$tmp/b.img"
 expect "sec_size" 1 "sec_size=1024 is invalid" \
     "$img_tool" create -o sec_size=1024 "$tmp/b.img"
-expect "unknown option" 1 "unknown option 'colour'" \
+expect "unknown option" 1 "Invalid parameter 'colour'" \
     "$img_tool" create -o colour=blue "$tmp/b.img"
-expect "not a number" 1 "num_chk=ten is invalid" \
+expect "not a number" 1 "Parameter 'num_chk' expects a number" \
     "$img_tool" create -o num_chk=ten "$tmp/b.img"
-expect "bad boolean" 1 "early_reset=maybe is invalid" \
+expect "bad boolean" 1 "Parameter 'early_reset' expects 'on' or 'off'" \
     "$img_tool" create -o early_reset=maybe "$tmp/b.img"
 expect "too many address bits" 1 "LBA address bits" \
     "$img_tool" create -o num_grp=65535,num_pu=65535,num_chk=4294967295,clba=4096 "$tmp/b.img"
@@ -73,11 +73,11 @@ expect "the message says what to change" 1 \
     not_ok "a refused geometry creates nothing"
 cp "$tmp/a.img" "$tmp/f.img"
 sum=$(cksum < "$tmp/f.img")
-expect "create -f past the limit refused" 1 "16777217 $limit_msg" \
-    "$img_tool" create -f -o num_grp=97,num_pu=257,num_chk=673 "$tmp/f.img"
+expect "create --force past the limit refused" 1 "16777217 $limit_msg" \
+    "$img_tool" create --force -o num_grp=97,num_pu=257,num_chk=673 "$tmp/f.img"
 [ "$(cksum < "$tmp/f.img")" = "$sum" ] &&
-    ok "create -f past the limit leaves the file as it was" ||
-    not_ok "create -f past the limit leaves the file as it was"
+    ok "create --force past the limit leaves the file as it was" ||
+    not_ok "create --force past the limit leaves the file as it was"
 
 # set_geometry FILE GRP PU CHK: a header with this geometry, its layout
 # fields to match and a valid checksum (the standard CRC-32C: QEMU's
@@ -146,7 +146,7 @@ fi
 # an existing image is not overwritten by accident
 expect "create refuses a non-empty file" 1 "not overwriting" \
     "$img_tool" create "$tmp/a.img"
-expect "create -f overwrites" 0 "" "$img_tool" create -f -o $small "$tmp/a.img"
+expect "create --force overwrites" 0 "" "$img_tool" create --force -o $small "$tmp/a.img"
 
 # sparse: a 4 TiB image uses almost no disk
 expect "create 4 TiB" 0 "" "$img_tool" create \

@@ -62,6 +62,42 @@ typedef struct OcssdMediaParams {
 extern const OcssdMediaParams ocssd_media_default_params;
 
 /*
+ * The media properties, in one table for `-device ocssd` and `ocssd-img
+ * -o`: the same names, the same help texts.  The uint32_t fields come
+ * first, in the order of enum OcssdMediaProp (a property the user set has
+ * its bit in the device's OcssdParams.media_set: an existing image
+ * supplies the ones left unset); the three MCCAP flags (bool) follow.
+ */
+enum OcssdMediaProp {
+    OCSSD_MP_NUM_GRP, OCSSD_MP_NUM_PU, OCSSD_MP_NUM_CHK, OCSSD_MP_CLBA,
+    OCSSD_MP_SEC_SIZE, OCSSD_MP_MD_SIZE, OCSSD_MP_WS_MIN, OCSSD_MP_WS_OPT,
+    OCSSD_MP_MW_CUNITS, OCSSD_MP_MAXOC, OCSSD_MP_MAXOCPU, OCSSD_MP_WIT,
+    OCSSD_MP_TRDT, OCSSD_MP_TRDM, OCSSD_MP_TWRT, OCSSD_MP_TWRM,
+    OCSSD_MP_TCRST, OCSSD_MP_TCRSM,
+    OCSSD_MP__COUNT,
+};
+
+typedef struct OcssdMediaPropInfo {
+    const char  *name;
+    size_t      offset;         /* in OcssdMediaParams */
+    bool        is_bool;        /* bool field, else uint32_t */
+    const char  *desc;          /* help text, with the allowed range */
+} OcssdMediaPropInfo;
+
+#define OCSSD_MEDIA_NPROPS          (OCSSD_MP__COUNT + 3)
+extern const OcssdMediaPropInfo ocssd_media_props[OCSSD_MEDIA_NPROPS];
+
+static inline uint32_t *ocssd_media_param_u32(OcssdMediaParams *p, int i)
+{
+    return (uint32_t *)((uint8_t *)p + ocssd_media_props[i].offset);
+}
+
+static inline bool *ocssd_media_param_bool(OcssdMediaParams *p, int i)
+{
+    return (bool *)((uint8_t *)p + ocssd_media_props[i].offset);
+}
+
+/*
  * The most chunks (num_grp x num_pu x num_chk) a geometry may have
  * (docs/image-format.rst, "Limits"; ocssd_media_check_limits()).  The
  * device keeps the state of every chunk in memory, up to 60 bytes of it
