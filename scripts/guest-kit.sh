@@ -121,12 +121,13 @@ kit_root() {
     echo "root:x:0:" > "$_r/etc/group"
 }
 
-# kit_init ROOT DEVICE: the guest's /init.  It mounts /proc, /sys, /dev
-# and /tmp, waits briefly for DEVICE, runs /test.sh if there is one,
-# prints "OCSSD-GUEST-EXIT=<status>" and powers off; without /test.sh it
-# starts a shell on the console.
+# kit_init ROOT DEVICE [END]: the guest's /init.  It mounts /proc, /sys,
+# /dev and /tmp, waits briefly for DEVICE, runs /test.sh if there is one,
+# prints "OCSSD-GUEST-EXIT=<status>" and ends with END ("poweroff -f"; a
+# kernel without ACPI cannot power off, and "reboot -f" ends QEMU run with
+# -no-reboot); without /test.sh it starts a shell on the console first.
 kit_init() {
-    sed "s|@DEVICE@|$2|" > "$1/init" <<'INIT'
+    sed "s|@DEVICE@|$2|; s|@END@|${3:-poweroff -f}|" > "$1/init" <<'INIT'
 #!/bin/busybox sh
 # ocssd test guest: run /test.sh, report its status, power off.
 /bin/busybox --install -s
@@ -151,7 +152,7 @@ else
     echo "ocssd test guest: no /test.sh; shell on the console (exit powers off)"
     setsid cttyhack sh
 fi
-poweroff -f
+@END@
 INIT
     chmod 755 "$1/init"
 }
