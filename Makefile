@@ -4,7 +4,8 @@
 #                   and the tests, for every QEMU chosen by ./configure
 #   make check      build, then run every test; ends with "N passed, M failed"
 #   make check-quick  the same without the Linux guest tests
-#   make guest-check  only the Linux guest tests
+#   make guest-check  only the Linux guest tests (the tiny guest's, then
+#                   the lightnvm/pblk guest's)
 #   make demo       build, then boot a tiny Linux guest on an ocssd device
 #   make bench      build, then benchmark ocssd against QEMU's nvme (same
 #                   LBA format, A/A control, BENCH_ROUNDS rounds, 3 by
@@ -64,6 +65,8 @@ check-quick: all
 # Only the Linux guest tests, on the first configured QEMU.
 guest-check: $(PRIMARY)
 	$(TOP)/scripts/guest-check \
+		--qemu $(TOP)/build/$(PRIMARY)/qemu-build/qemu-system-x86_64
+	$(TOP)/scripts/guest-lightnvm \
 		--qemu $(TOP)/build/$(PRIMARY)/qemu-build/qemu-system-x86_64
 
 demo: $(PRIMARY)
