@@ -556,7 +556,7 @@ void ocssd_features_init(OcssdCtrl *n)
     f->temp_over = 343;         /* WCTEMP */
     f->temp_under = 0;
     f->err_rec = 0;
-    f->vwc = true;
+    f->vwc = n->params.write_cache;
     f->int_coalescing = 0;
     f->write_atomicity = 0;
     f->async_config = 0;
@@ -678,7 +678,7 @@ static uint16_t ocssd_admin_get_features(OcssdCtrl *n, OcssdRequest *req)
         result = dflt ? 0 : f->err_rec;
         break;
     case NVME_VOLATILE_WRITE_CACHE:
-        result = dflt ? 1 : f->vwc;
+        result = dflt ? n->params.write_cache : f->vwc;
         break;
     case NVME_NUMBER_OF_QUEUES:
         result = dflt ? (n->params.num_queues - 2) * 0x10001u :

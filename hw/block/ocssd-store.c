@@ -898,6 +898,12 @@ bool ocssd_store_open(OcssdCtrl *n, Error **errp)
                                        errp)) {
         return false;
     }
+    /*
+     * write-cache=on|off, or with auto the drive's cache mode (on unless
+     * cache=writethrough, directsync): whether the volatile write cache
+     * is enabled after every controller reset.
+     */
+    n->params.write_cache = blk_enable_write_cache(s->blk);
     if (len == 0 && s->read_only) {
         error_setg(&err, "ocssd: the image is empty and read-only, so it "
                    "cannot be formatted");

@@ -169,6 +169,8 @@ static const PropertyInfo ocssd_prop_runtime_uint32 = {
 
 static const Property ocssd_props[] = {
     DEFINE_PROP_DRIVE("drive", OcssdCtrl, blkconf.blk),
+    DEFINE_PROP_ON_OFF_AUTO("write-cache", OcssdCtrl, blkconf.wce,
+                            ON_OFF_AUTO_AUTO),
     DEFINE_PROP_STRING("serial", OcssdCtrl, params.serial),
     DEFINE_PROP_STRING("model", OcssdCtrl, params.model),
     DEFINE_PROP_STRING("firmware", OcssdCtrl, params.firmware),

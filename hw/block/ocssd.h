@@ -87,6 +87,7 @@ typedef struct OcssdParams {
     bool        timing_spread;  /* draw times in [typical, max] */
     uint32_t    channel_mbps;   /* per group; 0 = transfers take no time */
     bool        shadow_doorbells; /* offer Doorbell Buffer Config */
+    bool        write_cache;    /* VWC's value at reset (write-cache) */
 } OcssdParams;
 
 typedef struct OcssdCtrl OcssdCtrl;

@@ -7,9 +7,13 @@
 
 # pblk never sends Flush: its synced data are durable on ocssd only with
 # the volatile write cache off (with it on they survive QEMU's exit, not
-# a kill).
-[ -n "${KILL:-}" ] && check "volatile write cache off" \
-    nvme set-feature $CTRL --feature-id=6 --value=0
+# a kill).  The host boots the killed run with write-cache=off.
+if [ -n "${KILL:-}" ]; then
+    vwc=$(nvme get-feature $CTRL --feature-id=6 2>&1 |
+          sed -n 's/.*[Vv]alue: *\(0x[0-9a-fA-F]*\|[0-9a-fA-F]*\).*/\1/p')
+    expect "write-cache=off: the volatile write cache is off" 0 \
+        $((${vwc:-1}))
+fi
 check "re-create the target after a clean restart" create_target ||
     { show_failure; finish; }
 check "fsck clean after a clean restart" fsck_clean

@@ -1797,6 +1797,64 @@ static void test_fua(void)
     finish(o, img);
 }
 
+/* The volatile write cache's setting after each controller reset. */
+static uint32_t vwc(QOcssd *o, uint8_t sel)
+{
+    uint32_t dw0;
+
+    g_assert_cmphex(qocssd_get_features(o, NVME_VOLATILE_WRITE_CACHE, sel, 0,
+                                        &dw0), ==, 0);
+    return dw0 & 1;
+}
+
+/*
+ * write-cache=off: the cache is off (current and default), every write is
+ * on the image when it completes, and a controller reset turns the cache
+ * off again after the host turned it on.  write-cache=auto follows the
+ * drive's cache mode.
+ */
+static void test_write_cache_property(void)
+{
+    char *img = new_image();
+    QOcssd *o = boot(img, GEO ",mw_cunits=0,write-cache=off");
+    OcssdImageChunk e;
+
+    g_assert_cmpuint(vwc(o, NVME_GETFEAT_SELECT_CURRENT), ==, 0);
+    g_assert_cmpuint(vwc(o, NVME_GETFEAT_SELECT_DEFAULT), ==, 0);
+    g_assert_cmphex(wr(o, lba(o, 1, 0), 4, 1), ==, 0);
+    image_chunk(img, 1, &e);
+    g_assert_cmpuint(e.state, ==, OCSSD_CHUNK_OPEN);
+    g_assert_cmpuint(le64_to_cpu(e.wp), ==, 4);
+
+    g_assert_cmphex(qocssd_set_features(o, NVME_VOLATILE_WRITE_CACHE, 1,
+                                        NULL), ==, 0);
+    g_assert_cmpuint(vwc(o, NVME_GETFEAT_SELECT_CURRENT), ==, 1);
+    qocssd_writel(o, NVME_REG_CC, 0);
+    qocssd_wait_csts(o, NVME_CSTS_READY, 0);
+    qocssd_start_io(o);
+    g_assert_cmpuint(vwc(o, NVME_GETFEAT_SELECT_CURRENT), ==, 0);
+    g_assert_cmphex(wr(o, lba(o, 1, 4), 4, 1), ==, 0);
+    image_chunk(img, 1, &e);
+    g_assert_cmpuint(le64_to_cpu(e.wp), ==, 8);
+    rd_check(o, lba(o, 1, 0), 8, 1);
+    finish(o, img);
+
+    /* auto: on with the default cache mode, off with writethrough. */
+    img = new_image();
+    o = qocssd_boot_cmdline("-machine q35 -drive if=none,id=oc0,file=%s,"
+                            "format=raw,cache=writethrough -device ocssd,"
+                            "drive=oc0,addr=04.0,id=oc," GEO, img);
+    qocssd_start_io(o);
+    g_assert_cmpuint(vwc(o, NVME_GETFEAT_SELECT_CURRENT), ==, 0);
+    g_assert_cmpuint(vwc(o, NVME_GETFEAT_SELECT_DEFAULT), ==, 0);
+    finish(o, img);
+    img = new_image();
+    o = boot(img, GEO ",write-cache=auto");
+    g_assert_cmpuint(vwc(o, NVME_GETFEAT_SELECT_CURRENT), ==, 1);
+    g_assert_cmpuint(vwc(o, NVME_GETFEAT_SELECT_DEFAULT), ==, 1);
+    finish(o, img);
+}
+
 /* ---- Media Feedback (CAh): High ECC ------------------------------------- */
 
 static void test_media_feedback(void)
@@ -2481,6 +2539,8 @@ int main(int argc, char **argv)
     qtest_add_func("/ocssd/media/metadata", test_metadata);
     qtest_add_func("/ocssd/media/qd32-appends", test_qd32_appends);
     qtest_add_func("/ocssd/media/fua", test_fua);
+    qtest_add_func("/ocssd/media/write-cache-property",
+                   test_write_cache_property);
     qtest_add_func("/ocssd/media/media-feedback", test_media_feedback);
     qtest_add_func("/ocssd/media/notify/wli", test_notify_wli);
     qtest_add_func("/ocssd/media/notify/wit0", test_notify_wit0);
