@@ -4,8 +4,9 @@
 # create by default, the ocssd device, QEMU's nvme (make bench compares
 # with it) and the NICs of -nic user.  The rest of QEMU's x86_64 devices
 # (USB, audio, graphics, virtio, SCSI, vfio, ...: 147 of 229 Kconfig
-# symbols on 10.0) are left out; nothing here uses them, and each build
-# compiles a third less.
+# symbols on 10.0) are left out; nothing here uses them.  A cold qemu-10.0
+# build has 1498 ninja steps instead of 1738 and took 470 s instead of
+# about 11 minutes on 2 cores.
 
 # Boards
 CONFIG_Q35=y
