@@ -241,6 +241,9 @@ static const struct {
 } ocssd_prop_descriptions[] = {
     { "drive", "the image holding the media (a zero-length image is "
       "formatted)" },
+    { "write-cache", "the volatile write cache after every controller "
+      "reset: on, off (writes are on stable storage when they complete) or "
+      "auto (the drive's cache mode)" },
     { "serial", "controller serial number (default: from the image's UUID)" },
     { "model", "controller model number" },
     { "firmware", "firmware revision (up to 8 characters)" },
